@@ -1,0 +1,91 @@
+/* SIP transports: UDP and TCP listeners, sending, TCP connection reuse, async name resolution.
+ * Everything here runs on the main libevent loop; nothing blocks. */
+#ifndef CORE_TRANSPORT_H
+#define CORE_TRANSPORT_H
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+
+enum sip_proto { PROTO_UDP = 0, PROTO_TCP = 1 };
+
+#define SIP_MAX_MESSAGE 65535 /* largest SIP message accepted on any transport */
+
+struct sip_addr {
+    enum sip_proto proto;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+};
+
+struct listener {
+    enum sip_proto proto;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char host[64]; /* printable address for Via/Record-Route: "127.0.0.1" or "[::1]" */
+    int port;
+};
+
+/* Where a received message came from. */
+struct sip_source {
+    struct sip_addr addr;        /* the peer's address and transport */
+    const struct listener *lst;  /* our socket it arrived on */
+    uint64_t conn_id;            /* TCP connection id (never 0), 0 for UDP */
+};
+
+/* Parse "udp:127.0.0.1:5060", "tcp:[::1]:5061" (proto defaults to udp, port to 5060).
+ * Returns 0, or -1 with a reason in err. */
+int transport_parse_spec(const char *spec, enum sip_proto *proto, struct sockaddr_storage *sa,
+                         socklen_t *salen, char *err, size_t errlen);
+
+/* Open a listener. Returns 0, or -1 with the reason (e.g. "udp:127.0.0.1:5060: Address in use"). */
+int transport_listen(struct event_base *base, const char *spec, char *err, size_t errlen);
+
+/* Close every listener and TCP connection (at exit). */
+void transport_shutdown(void);
+
+/* Listeners in the order they were opened. */
+const struct listener *transport_listeners(size_t *count);
+
+/* Listener to send from for proto and address family (AF_INET/AF_INET6); falls back to a
+ * listener of the same proto and another family, then to any listener. NULL if there are none. */
+const struct listener *transport_listener_for(enum sip_proto proto, int family);
+
+/* True when host:port names one of our listeners (any proto). host may be bracketed IPv6.
+ * port 0 means the default 5060. */
+int transport_is_local(const char *host, int port);
+
+/* Send one message. UDP: sendto from the matching listener socket. TCP: on connection conn_id
+ * when it is still open, else on an open connection to dst, else a new outgoing connection
+ * (connect is asynchronous; the bytes are queued meanwhile). Returns 0 when sent or queued,
+ * -1 when it cannot be (no listener for the proto, connect refused at once, ...). */
+int transport_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len);
+
+/* Idle TCP connections (no bytes either way) are closed after this many ms (default 120000).
+ * A connection holding a partial message for this long is closed too. */
+void transport_set_tcp_idle_timeout(int ms);
+
+/* Resolve host (name, IPv4 or IPv6 literal, bracketed or not) to an address with port.
+ * Literals call cb before returning; names go through evdns (A, then AAAA) and call cb later.
+ * cb gets err != 0 and sa == NULL when the name does not resolve. */
+typedef void (*resolve_cb)(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg);
+void transport_resolve(const char *host, int port, resolve_cb cb, void *arg);
+
+/* Printable "ip:port" ("[v6]:port") of sa into buf (at least 64 bytes). Returns buf. */
+char *addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);
+/* Printable ip only (no brackets), and the port of sa. */
+void addr_ip_port(const struct sockaddr_storage *sa, char *ip, size_t len, int *port);
+
+/* Implemented by the core (core/sip.c), called by transports. */
+
+/* A complete message arrived: buf holds len bytes plus a NUL at buf[len]; the callee may
+ * modify buf but must not keep it after returning. */
+void sip_receive(char *buf, size_t len, const struct sip_source *src);
+
+/* A message too large to accept arrived (buf holds at least its first line, NUL-terminated).
+ * The core answers 513 when it is a request whose first line parses; the transport then
+ * closes a TCP connection after the reply was written. */
+void sip_reject_oversize(const char *buf, size_t len, const struct sip_source *src);
+
+#endif
