@@ -1,0 +1,52 @@
+/* lunasip: command line. */
+#include "log.h"
+#include "server.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: lunasip [-f SCRIPT] [-c] [-l PROTO:ADDR:PORT]... [-U UNIT_DIR] [-v|-q] [-V] [-h]\n"
+            "  -f SCRIPT  route script (default: ./lunasip.lua if present, else the embedded default)\n"
+            "  -c         check the script and the units it names, print OK or the reason\n"
+            "  -l SPEC    listen on udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; overrides config.listen)\n"
+            "  -U DIR     directory of unit .so files\n"
+            "  -v / -q    more / less logging (repeatable)\n"
+            "  -V         print the version\n"
+            "  -h         this help\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct server_options o = { 0 };
+    const char *listen[64];
+    int check = 0, c;
+    o.listen = listen;
+    while ((c = getopt(argc, argv, "f:cl:U:vqVh")) != -1) {
+        switch (c) {
+        case 'f': o.script = optarg; break;
+        case 'c': check = 1; break;
+        case 'l':
+            if (o.nlisten == 64) {
+                fprintf(stderr, "lunasip: too many -l options\n");
+                return 2;
+            }
+            listen[o.nlisten++] = optarg;
+            break;
+        case 'U': o.unit_dir = optarg; break;
+        case 'v': o.log_delta++; break;
+        case 'q': o.log_delta--; break;
+        case 'V': printf("lunasip %s\n", LUNASIP_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "lunasip: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return check ? server_check(&o) : server_run(&o);
+}

@@ -1,0 +1,39 @@
+/* Stateless proxy core: forwarding requests and replies, building and sending local replies.
+ * Main loop only. */
+#ifndef CORE_PROXY_H
+#define CORE_PROXY_H
+#include "sipmsg.h"
+
+/* Target of a SIP URI: host (as written, brackets kept), port (default 5060) and transport
+ * (;transport=tcp, else UDP). Returns 0, or -1 with a reason in err. */
+int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
+                     char *err, size_t errlen);
+
+/* Forward a request statelessly to uri (NULL: msg->du, else the R-URI). Adds Record-Route when
+ * asked for, our Via with the stateless branch, decrements Max-Forwards unless the route did.
+ * Name resolution may finish later; the message is sent as it is then.
+ * Returns 0 when under way, -1 with a reason in err. */
+int proxy_forward(struct sip_msg *msg, const char *uri, char *err, size_t errlen);
+
+/* Forward a received reply to the next Via after removing ours. -1 when it is not for us. */
+int proxy_forward_reply(struct sip_msg *msg);
+
+/* A reply to req (Via, From, To with a tag for code > 100, Call-ID, CSeq copied); the caller owns it. */
+osip_message_t *proxy_build_reply(const struct sip_msg *req, int code, const char *reason);
+
+/* Send reply (built for req) where RFC 3261 §18.2.2 says: the connection req came on for TCP,
+ * else the top Via's received/rport. Takes ownership of reply. Returns 0 or -1. */
+int proxy_send_reply(const struct sip_msg *req, osip_message_t *reply);
+
+/* Build and send a bodiless reply; marks req replied when code >= 200. Returns 0 or -1. */
+int proxy_reply(struct sip_msg *req, int code, const char *reason);
+
+/* Send len bytes to host:port over proto (conn_id: TCP connection to prefer, or 0).
+ * host may need resolving; buf is copied when it does. Returns 0 when under way, -1 otherwise. */
+int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t conn_id, const char *buf, size_t len);
+
+/* Max-Forwards handling for msg:max_forwards(): 0 when it arrived as 0, else the new value
+ * (decremented, or 70 added when missing). Idempotent per message. */
+int proxy_max_forwards(struct sip_msg *msg);
+
+#endif

@@ -1,0 +1,27 @@
+/* Record-Route and Route processing for a proxy (RFC 3261 §16.4, §16.6 step 6-7, §16.12).
+ * Pure functions over osip messages; "is this us" is asked through is_local. */
+#ifndef CORE_ROUTE_H
+#define CORE_ROUTE_H
+#include <osipparser2/osip_parser.h>
+#include "transport.h"
+
+typedef int (*route_is_local_fn)(const char *host, int port);
+
+/* True when uri names one of our addresses (port defaults to 5060). */
+int route_uri_is_local(const osip_uri_t *uri, route_is_local_fn is_local);
+
+/* Process Route headers of a received request:
+ *  - R-URI is ours and Route headers exist: the previous hop was a strict router; the last Route
+ *    becomes the R-URI again;
+ *  - leading Route entries that are ours are removed;
+ *  - a remaining top Route with ;lr is the next hop (*next_hop, malloc'd URI string);
+ *    without ;lr (strict next hop) the R-URI moves to the end of the Route set and the top Route
+ *    becomes the R-URI (*next_hop stays NULL: forward to the R-URI).
+ * Returns 1 when the request carried Route headers (the route set decided the next hop),
+ * 0 when it had none, -1 on an unusable Route value. */
+int route_loose(osip_message_t *m, route_is_local_fn is_local, char **next_hop);
+
+/* Insert Record-Route: <sip:host:port[;transport=tcp];lr> on top. Returns 0 or -1. */
+int route_record(osip_message_t *m, enum sip_proto proto, const char *host, int port);
+
+#endif

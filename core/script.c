@@ -1,0 +1,280 @@
+#include "script.h"
+#include "coro.h"
+#include "log.h"
+#include "lua_api.h"
+#include "server.h"
+#include <event2/event.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const char lunasip_default_script[];
+
+struct script *script_current;
+
+struct script_timer {
+    struct script_timer *next;
+    struct script *s;
+    struct event *ev;
+    int fnref;       /* registry reference to the Lua function */
+    int repeat;      /* sip.every */
+    unsigned long id;/* handle given to Lua */
+};
+
+static void timer_free(struct script_timer *t)
+{
+    for (struct script_timer **p = &t->s->timers; *p; p = &(*p)->next)
+        if (*p == t) {
+            *p = t->next;
+            break;
+        }
+    event_free(t->ev);
+    luaL_unref(t->s->L, LUA_REGISTRYINDEX, t->fnref);
+    free(t);
+}
+
+struct script *script_ref(struct script *s)
+{
+    s->refs++;
+    return s;
+}
+
+static void timer_free(struct script_timer *t);
+
+static void script_free(struct script *s)
+{
+    while (s->timers)
+        timer_free(s->timers);
+    if (s->L)
+        lua_close(s->L);
+    for (int i = 0; i < s->nlisten; i++)
+        free(s->listen[i]);
+    for (int i = 0; i < s->nunits; i++)
+        free(s->units[i]);
+    free(s->listen);
+    free(s->units);
+    free(s->path);
+    free(s);
+}
+
+void script_unref(struct script *s)
+{
+    if (s && --s->refs == 0)
+        script_free(s);
+}
+
+static int traceback(lua_State *L)
+{
+    const char *m = lua_tostring(L, 1);
+    luaL_traceback(L, L, m ? m : "(error object is not a string)", 1);
+    return 1;
+}
+
+/* Collect a string list: a string or an array of strings. */
+static int read_strings(lua_State *L, const char *what, char ***out, int *n, char *err, size_t errlen)
+{
+    if (lua_isstring(L, -1)) {
+        *out = calloc(1, sizeof **out);
+        (*out)[(*n)++] = strdup(lua_tostring(L, -1));
+        return 0;
+    }
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "%s must be a string or a list of strings", what);
+        return -1;
+    }
+    int len = (int)luaL_len(L, -1);
+    *out = calloc((size_t)len + 1, sizeof **out);
+    for (int i = 1; i <= len; i++) {
+        lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            snprintf(err, errlen, "%s[%d] must be a string", what, i);
+            lua_pop(L, 1);
+            return -1;
+        }
+        (*out)[(*n)++] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static int read_config(struct script *s, char *err, size_t errlen)
+{
+    lua_State *L = s->L;
+    int rc = -1;
+    lua_getglobal(L, "config");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "config must be a table");
+        goto out;
+    }
+    if (lua_getfield(L, -1, "listen") != LUA_TNIL &&
+        read_strings(L, "config.listen", &s->listen, &s->nlisten, err, errlen) != 0)
+        goto out;
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "log") == LUA_TTABLE) {
+        if (lua_getfield(L, -1, "level") != LUA_TNIL) {
+            const char *name = lua_tostring(L, -1);
+            if (!name || (s->log_level = log_level_from_name(name)) < 0) {
+                snprintf(err, errlen, "config.log.level must be one of error, warn, info, debug");
+                goto out;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "tcp") == LUA_TTABLE) {
+        if (lua_getfield(L, -1, "idle_timeout") != LUA_TNIL) {
+            s->tcp_idle_timeout = lua_tonumber(L, -1);
+            if (!lua_isnumber(L, -1) || s->tcp_idle_timeout <= 0) {
+                snprintf(err, errlen, "config.tcp.idle_timeout must be a positive number of seconds");
+                goto out;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    int t = lua_getfield(L, -1, "units");
+    if (t == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                snprintf(err, errlen, "config.units keys must be unit names");
+                lua_pop(L, 1);
+                goto out;
+            }
+            s->units = realloc(s->units, (size_t)(s->nunits + 1) * sizeof *s->units);
+            s->units[s->nunits++] = strdup(lua_tostring(L, -1));
+        }
+    } else if (t != LUA_TNIL) {
+        snprintf(err, errlen, "config.units must be a table {name = {params}}");
+        goto out;
+    }
+    lua_pop(L, 1);
+    rc = 0;
+out:
+    lua_settop(L, 0);
+    return rc;
+}
+
+struct script *script_load(const char *path, char *err, size_t errlen)
+{
+    struct script *s = calloc(1, sizeof *s);
+    s->refs = 1;
+    s->log_level = -1;
+    s->tcp_idle_timeout = -1;
+    s->path = path ? strdup(path) : NULL;
+    s->L = luaL_newstate();
+    if (!s->L) {
+        snprintf(err, errlen, "cannot create a Lua state");
+        script_free(s);
+        return NULL;
+    }
+    luaL_openlibs(s->L);
+    lua_pushlightuserdata(s->L, s);
+    lua_setfield(s->L, LUA_REGISTRYINDEX, "lunasip.script");
+    lua_msg_open(s->L);
+    lua_sip_open(s->L);
+    lua_pushcfunction(s->L, traceback);
+    int rc = path ? luaL_loadfilex(s->L, path, "t")
+                  : luaL_loadbufferx(s->L, lunasip_default_script, strlen(lunasip_default_script),
+                                     "=default.lua", "t");
+    if (rc == LUA_OK)
+        rc = lua_pcall(s->L, 0, 0, 1);
+    if (rc != LUA_OK) {
+        snprintf(err, errlen, "%s", lua_tostring(s->L, -1) ? lua_tostring(s->L, -1) : "cannot load script");
+        script_free(s);
+        return NULL;
+    }
+    lua_settop(s->L, 0);
+    if (read_config(s, err, errlen) != 0) {
+        script_free(s);
+        return NULL;
+    }
+    if (!script_route(s->L, "on_request"))
+        log_warn("%s defines no on_request function: SIP requests will be dropped", path ? path : "default.lua");
+    else
+        lua_pop(s->L, 1);
+    return s;
+}
+
+void script_push_unit_params(struct script *s, const char *name)
+{
+    lua_State *L = s->L;
+    int top = lua_gettop(L);
+    lua_pushnil(L);
+    if (lua_getglobal(L, "config") == LUA_TTABLE && lua_getfield(L, -1, "units") == LUA_TTABLE) {
+        lua_getfield(L, -1, name);
+        lua_replace(L, top + 1);
+    }
+    lua_settop(L, top + 1);
+}
+
+struct script *script_of(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "lunasip.script");
+    struct script *s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return s;
+}
+
+int script_route(lua_State *L, const char *name)
+{
+    if (lua_getglobal(L, name) == LUA_TFUNCTION)
+        return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+void script_activate(struct script *s)
+{
+    struct script *old = script_current;
+    script_current = s;
+    if (!old)
+        return;
+    while (old->timers)
+        timer_free(old->timers);
+    script_unref(old); /* its state closes when no coroutine runs in it any more */
+}
+
+static void timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct script_timer *t = arg;
+    struct script *s = t->s;
+    struct coro *c = coro_new(s, CORO_TIMER, NULL);
+    lua_rawgeti(c->L, LUA_REGISTRYINDEX, t->fnref);
+    if (!t->repeat)
+        timer_free(t);
+    coro_resume(c, NULL, 0);
+}
+
+unsigned long script_timer_add(struct script *s, int fnref, long ms, int repeat)
+{
+    static unsigned long next_id;
+    struct script_timer *t = calloc(1, sizeof *t);
+    t->s = s;
+    t->fnref = fnref;
+    t->repeat = repeat;
+    t->id = ++next_id;
+    t->ev = event_new(server_base(), -1, repeat ? EV_PERSIST : 0, timer_fired, t);
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    event_add(t->ev, &tv);
+    t->next = s->timers;
+    s->timers = t;
+    return t->id;
+}
+
+int script_timer_stop(struct script *s, unsigned long id)
+{
+    for (struct script_timer *t = s->timers; t; t = t->next)
+        if (t->id == id) {
+            timer_free(t);
+            return 1;
+        }
+    return 0;
+}

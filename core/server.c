@@ -1,0 +1,148 @@
+/* Start-up, reload and shutdown around the one libevent loop. */
+#include "server.h"
+#include "coro.h"
+#include "log.h"
+#include "script.h"
+#include "transport.h"
+#include "unit.h"
+#include <event2/event.h>
+#include <osipparser2/osip_parser.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct event_base *base;
+static struct server_options opts;
+static const char *script_path; /* resolved: -f, ./lunasip.lua, or NULL for the embedded default */
+
+struct event_base *server_base(void) { return base; }
+const char *server_script_path(void) { return script_path; }
+
+static const char *unit_dir(void)
+{
+    if (opts.unit_dir)
+        return opts.unit_dir;
+    return access(LUNASIP_BUILD_UNIT_DIR, F_OK) == 0 ? LUNASIP_BUILD_UNIT_DIR : LUNASIP_INSTALL_UNIT_DIR;
+}
+
+static void resolve_script(const struct server_options *o)
+{
+    opts = *o;
+    script_path = o->script ? o->script : access("lunasip.lua", F_OK) == 0 ? "lunasip.lua" : NULL;
+}
+
+static void apply_settings(const struct script *s)
+{
+    log_set_level((s->log_level >= 0 ? s->log_level : LS_LOG_INFO) + opts.log_delta);
+    if (s->tcp_idle_timeout > 0)
+        transport_set_tcp_idle_timeout((int)(s->tcp_idle_timeout * 1000));
+}
+
+static void run_on_start(struct script *s)
+{
+    struct coro *c = coro_new(s, CORO_START, NULL);
+    if (script_route(c->L, "on_start"))
+        coro_resume(c, NULL, 0);
+    else
+        coro_cancel(c);
+}
+
+int server_check(const struct server_options *o)
+{
+    char err[1024];
+    resolve_script(o);
+    parser_init();
+    struct script *s = script_load(script_path, err, sizeof err);
+    if (s && unit_load_all(s, unit_dir(), err, sizeof err) != 0) {
+        script_unref(s);
+        s = NULL;
+    }
+    unit_unload_all();
+    if (!s) {
+        printf("%s: %s\n", script_path ? script_path : "default.lua", err);
+        return 1;
+    }
+    script_unref(s);
+    printf("OK\n");
+    return 0;
+}
+
+int server_reload(char *err, size_t errlen)
+{
+    struct script *s = script_load(script_path, err, errlen);
+    if (!s) {
+        log_error("reload failed, the old script stays: %s", err);
+        return -1;
+    }
+    apply_settings(s);
+    script_activate(s);
+    log_info("script %s reloaded", script_path ? script_path : "default.lua");
+    run_on_start(s);
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    if (sig == SIGHUP) {
+        char err[1024];
+        server_reload(err, sizeof err);
+        return;
+    }
+    log_info("signal %d: stopping", (int)sig);
+    event_base_loopbreak(base);
+}
+
+int server_run(const struct server_options *o)
+{
+    static const char *default_listen[] = { "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" };
+    char err[1024];
+    int status = 1;
+    resolve_script(o);
+    parser_init();
+    signal(SIGPIPE, SIG_IGN);
+    base = event_base_new();
+    struct script *s = script_load(script_path, err, sizeof err);
+    if (!s) {
+        log_error("cannot load %s: %s", script_path ? script_path : "default.lua", err);
+        event_base_free(base);
+        return 1;
+    }
+    apply_settings(s);
+    struct event *sigs[3] = { NULL, NULL, NULL };
+    if (unit_load_all(s, unit_dir(), err, sizeof err) != 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    const char **listen = opts.nlisten ? opts.listen : s->nlisten ? (const char **)s->listen : default_listen;
+    int nlisten = opts.nlisten ? opts.nlisten : s->nlisten ? s->nlisten : 2;
+    for (int i = 0; i < nlisten; i++) {
+        if (transport_listen(base, listen[i], err, sizeof err) != 0) {
+            log_error("cannot listen: %s", err);
+            goto out;
+        }
+    }
+    script_activate(s);
+    s = NULL;
+    int signums[3] = { SIGHUP, SIGTERM, SIGINT };
+    for (int i = 0; i < 3; i++) {
+        sigs[i] = evsignal_new(base, signums[i], on_signal, NULL);
+        event_add(sigs[i], NULL);
+    }
+    run_on_start(script_current);
+    log_info("ready");
+    event_base_dispatch(base);
+    status = 0;
+out:
+    coro_cancel_all();
+    if (s)
+        script_unref(s);
+    script_activate(NULL);
+    unit_unload_all();
+    transport_shutdown();
+    for (int i = 0; i < 3; i++)
+        if (sigs[i])
+            event_free(sigs[i]);
+    event_base_free(base);
+    return status;
+}
