@@ -6,7 +6,7 @@
 #include "transport.h"
 #include "unit.h"
 #include <event2/event.h>
-#include <osipparser2/osip_parser.h>
+#include "sipmsg.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,7 +52,7 @@ int server_check(const struct server_options *o)
 {
     char err[1024];
     resolve_script(o);
-    parser_init();
+    sipmsg_init();
     struct script *s = script_load(script_path, err, sizeof err);
     if (s && unit_load_all(s, unit_dir(), err, sizeof err) != 0) {
         script_unref(s);
@@ -99,7 +99,7 @@ int server_run(const struct server_options *o)
     char err[1024];
     int status = 1;
     resolve_script(o);
-    parser_init();
+    sipmsg_init();
     signal(SIGPIPE, SIG_IGN);
     base = event_base_new();
     struct script *s = script_load(script_path, err, sizeof err);

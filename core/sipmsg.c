@@ -1,6 +1,9 @@
 /* SIP message wrapper and by-name header access over libosip2's typed fields. */
 #include "sipmsg.h"
+#include <lunasip/log.h>
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +112,23 @@ static int generic_matches(const char *hname, const char *full)
 {
     char tmp[128];
     return strcasecmp(sipmsg_header_name(hname, tmp, sizeof tmp), full) == 0;
+}
+
+/* libosip2 prints its parse errors on stderr unless told otherwise: make them our debug lines. */
+static void osip_trace_to_log(const char *file, int line, osip_trace_level_t level, const char *fmt, va_list ap)
+{
+    if (!ls_log_enabled(LS_LOG_DEBUG))
+        return;
+    char buf[1024];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    ls_log(LS_LOG_DEBUG, "osip", "%s", buf);
+}
+
+void sipmsg_init(void)
+{
+    parser_init();
+    osip_trace_initialize_func(OSIP_WARNING, osip_trace_to_log);
 }
 
 struct sip_msg *sipmsg_wrap(osip_message_t *m)

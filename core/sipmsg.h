@@ -18,6 +18,9 @@ struct sip_msg {
     void *tx;                  /* the transaction of this request, owned by tm (NULL without) */
 };
 
+/* Initialise libosip2 (once, before any parse); its diagnostics go to the debug log. */
+void sipmsg_init(void);
+
 /* Parse buf (len bytes, NUL at buf[len]). NULL on failure with *why set to a static reason. */
 struct sip_msg *sipmsg_parse(const char *buf, size_t len, const struct sip_source *src, const char **why);
 /* Wrap an osip message we built; takes ownership of m. */

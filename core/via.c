@@ -89,9 +89,7 @@ void via_branch_stateless(osip_message_t *m, char *out, size_t len)
         osip_free(ruri);
         h = fnv1a_str(h, m->call_id ? m->call_id->number : NULL);
         h = fnv1a_str(h, m->cseq ? m->cseq->number : NULL);
-        h = fnv1a_str(h, sipmsg_tag(m->from));
-        if (strcmp(m->sip_method, "ACK") != 0 && strcmp(m->sip_method, "CANCEL") != 0)
-            h = fnv1a_str(h, sipmsg_tag(m->to));
+        h = fnv1a_str(h, sipmsg_tag(m->from)); /* not the To tag: the ACK has one, its INVITE not */
         h = fnv1a_str(h, via ? via->host : NULL);
         h = fnv1a_str(h, via ? via->port : NULL);
         h = fnv1a_str(h, branch);
