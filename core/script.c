@@ -3,6 +3,7 @@
 #include "log.h"
 #include "lua_api.h"
 #include "server.h"
+#include "unit.h"
 #include <event2/event.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -180,6 +181,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     lua_setfield(s->L, LUA_REGISTRYINDEX, "lunasip.script");
     lua_msg_open(s->L);
     lua_sip_open(s->L);
+    unit_open_lua(s->L);
     lua_pushcfunction(s->L, traceback);
     int rc = path ? luaL_loadfilex(s->L, path, "t")
                   : luaL_loadbufferx(s->L, lunasip_default_script, strlen(lunasip_default_script),

@@ -114,6 +114,7 @@ int server_run(const struct server_options *o)
         log_error("%s", err);
         goto out;
     }
+    unit_open_lua(s->L); /* the script was loaded before its units */
     const char **listen = opts.nlisten ? opts.listen : s->nlisten ? (const char **)s->listen : default_listen;
     int nlisten = opts.nlisten ? opts.nlisten : s->nlisten ? s->nlisten : 2;
     for (int i = 0; i < nlisten; i++) {
@@ -121,6 +122,10 @@ int server_run(const struct server_options *o)
             log_error("cannot listen: %s", err);
             goto out;
         }
+    }
+    if (unit_start_all(err, sizeof err) != 0) {
+        log_error("%s", err);
+        goto out;
     }
     script_activate(s);
     s = NULL;
@@ -137,7 +142,7 @@ out:
     coro_cancel_all();
     if (s)
         script_unref(s);
-    script_activate(NULL);
+    script_activate(NULL); /* closes the Lua state: no unit function is referenced after this */
     unit_unload_all();
     transport_shutdown();
     for (int i = 0; i < 3; i++)
