@@ -21,8 +21,7 @@ struct send_job {
 static void send_ready(struct send_job *job, const struct sip_addr *dst)
 {
     if (!job->msg) {
-        if (transport_send(dst, job->conn_id, job->buf, job->len) != 0)
-            stats_inc(STAT_TX_ERRORS);
+        transport_send(dst, job->conn_id, job->buf, job->len); /* counts its own errors */
         return;
     }
     osip_message_t *m = job->msg->m;
@@ -55,8 +54,6 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
     }
     if (transport_send(dst, 0, out, len) == 0)
         stats_inc(STAT_FWD_REQUESTS);
-    else
-        stats_inc(STAT_TX_ERRORS);
     osip_free(out);
 }
 
@@ -258,8 +255,6 @@ int proxy_send_reply(const struct sip_msg *req, osip_message_t *reply)
     osip_message_free(reply);
     if (rc == 0)
         stats_inc(STAT_LOCAL_REPLIES);
-    else
-        stats_inc(STAT_TX_ERRORS);
     return rc;
 }
 

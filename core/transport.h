@@ -60,7 +60,7 @@ int transport_is_local(const char *host, int port);
  * when it is still open, else on an open connection to dst, else a new outgoing connection
  * (connect is asynchronous; the bytes are queued meanwhile). Returns 0 when sent or queued,
  * -1 when it cannot be (no listener for the proto, connect refused at once, ...). */
-int transport_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len);
+int transport_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len); /* counts STAT_TX_ERRORS itself */
 
 /* Idle TCP connections (no bytes either way) are closed after this many ms (default 120000).
  * A connection holding a partial message for this long is closed too. */

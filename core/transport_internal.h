@@ -1,0 +1,51 @@
+/* What transport.c, udp.c, tcp.c and resolve.c share. Not for units. Main loop only. */
+#ifndef CORE_TRANSPORT_INTERNAL_H
+#define CORE_TRANSPORT_INTERNAL_H
+#include "transport.h"
+
+struct event;
+struct evconnlistener;
+
+/* The OS side of one listener, kept beside the public table (same index). */
+struct transport_io {
+    int fd;                    /* bound socket, -1 when unused */
+    struct event *ev;          /* UDP read event */
+    struct evconnlistener *el; /* TCP accept loop; owns fd */
+    struct event *retry;       /* TCP: resumes accepting a second after accept() failed */
+};
+
+extern struct event_base *transport_base; /* set by the first transport_listen() */
+extern int transport_tcp_idle_ms;
+
+/* The io record of a listener from transport_listeners(). */
+struct transport_io *transport_io(const struct listener *lst);
+
+/* Non-blocking socket of the given type bound to lst->sa (IPV6_V6ONLY; SO_REUSEADDR for TCP
+ * only: on UDP it would let a second server bind the same port silently);
+ * updates lst->port from the bound address (port 0 binds an ephemeral one).
+ * Returns the fd, or -1 with strerror in err. */
+int transport_socket(struct listener *lst, int type, char *err, size_t errlen);
+
+/* Numeric host ("1.2.3.4", "::1" or "[::1]") and port to an address. Returns 0, or -1 when
+ * host is not an IP literal. */
+int transport_addr_parse(const char *host, int port, struct sockaddr_storage *sa, socklen_t *salen);
+
+/* Same family, address and port (IPv4/IPv6 only). */
+int transport_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+/* Start reading datagrams on lst. Returns 0, or -1 with the reason in err. */
+int udp_listen(struct listener *lst, char *err, size_t errlen);
+/* sendto dst from the UDP listener of its family. Returns 0, or -1 (counted, logged). */
+int udp_send(const struct sip_addr *dst, const char *buf, size_t len);
+
+/* Start accepting connections on lst. Returns 0, or -1 with the reason in err. */
+int tcp_listen(struct listener *lst, char *err, size_t errlen);
+/* See transport_send(). */
+int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len);
+/* Close every TCP connection at once, dropping unsent bytes. */
+void tcp_shutdown(void);
+
+/* Free the evdns base; pending lookups get their callback with an error. */
+void resolve_shutdown(void);
+
+#endif
