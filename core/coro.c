@@ -1,8 +1,8 @@
-#include "coro.h"
+#include <lunasip/coro.h>
 #include "log.h"
 #include "script.h"
 #include "server.h"
-#include "sipmsg.h"
+#include <lunasip/msg.h>
 #include "stats.h"
 #include <event2/event.h>
 #include <lauxlib.h>

@@ -1,9 +1,9 @@
 /* The `msg` object of SIP routes: fields, header access and the stateless proxy actions. */
-#include "lua_api.h"
+#include <lunasip/lua.h>
 #include "log.h"
-#include "proxy.h"
+#include <lunasip/proxy.h>
 #include "route.h"
-#include "sipmsg.h"
+#include <lunasip/msg.h>
 #include "stats.h"
 #include <lauxlib.h>
 #include <stdlib.h>

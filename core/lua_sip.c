@@ -1,8 +1,8 @@
 /* The `sip` table (coroutines, timers, logging, introspection) and the `tm` placeholder. */
-#include "coro.h"
+#include <lunasip/coro.h>
 #include "log.h"
-#include "lua_api.h"
-#include "proxy.h"
+#include <lunasip/lua.h>
+#include <lunasip/proxy.h>
 #include "script.h"
 #include "stats.h"
 #include "unit.h"

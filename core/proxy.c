@@ -1,8 +1,8 @@
-#include "proxy.h"
+#include <lunasip/proxy.h>
 #include "log.h"
 #include "route.h"
 #include "stats.h"
-#include "via.h"
+#include <lunasip/via.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

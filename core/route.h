@@ -3,7 +3,7 @@
 #ifndef CORE_ROUTE_H
 #define CORE_ROUTE_H
 #include <osipparser2/osip_parser.h>
-#include "transport.h"
+#include <lunasip/transport.h>
 
 typedef int (*route_is_local_fn)(const char *host, int port);
 

@@ -1,7 +1,7 @@
 #include "script.h"
-#include "coro.h"
+#include <lunasip/coro.h>
 #include "log.h"
-#include "lua_api.h"
+#include <lunasip/lua.h>
 #include "server.h"
 #include "unit.h"
 #include <event2/event.h>

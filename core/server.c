@@ -1,12 +1,12 @@
 /* Start-up, reload and shutdown around the one libevent loop. */
 #include "server.h"
-#include "coro.h"
+#include <lunasip/coro.h>
 #include "log.h"
 #include "script.h"
-#include "transport.h"
+#include <lunasip/transport.h>
 #include "unit.h"
 #include <event2/event.h>
-#include "sipmsg.h"
+#include <lunasip/msg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,19 +1,20 @@
 /* The SIP receive path: parse, sanity checks, then the script's on_request/on_reply routes. */
-#include "coro.h"
+#include <lunasip/coro.h>
+#include <lunasip/sip.h>
 #include "log.h"
-#include "lua_api.h"
-#include "proxy.h"
+#include <lunasip/lua.h>
+#include <lunasip/proxy.h>
 #include "script.h"
-#include "sipmsg.h"
+#include <lunasip/msg.h>
 #include "stats.h"
-#include "via.h"
+#include <lunasip/via.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
 
-int (*sip_request_hook)(struct sip_msg *msg); /* tm: returns 1 when it handled the request */
-int (*sip_reply_hook)(struct sip_msg *msg);   /* tm: returns 1 when it handled the reply */
+int (*sip_request_hook)(struct sip_msg *msg);
+int (*sip_reply_hook)(struct sip_msg *msg);
 
 /* Answer a message libosip2 could not parse (or would not accept) when its first line is a
  * request line: the status line plus the Via, From, To, Call-ID and CSeq lines copied raw. */
@@ -77,8 +78,7 @@ static const char *request_problem(const osip_message_t *m)
     return NULL;
 }
 
-/* Run route `name` for msg in a new coroutine. Returns 0 when the script has no such route. */
-static int route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, coro_done_fn done)
+int sip_route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, coro_done_fn done)
 {
     lua_State *L = script_current->L;
     int exists = lua_getglobal(L, name) == LUA_TFUNCTION;
@@ -125,7 +125,7 @@ static void request_in(struct sip_msg *msg)
     via_fix_request(m, &msg->src.addr.sa);
     if (sip_request_hook && sip_request_hook(msg))
         return;
-    if (!route_start("on_request", CORO_REQUEST, msg, request_done)) {
+    if (!sip_route_start("on_request", CORO_REQUEST, msg, request_done)) {
         log_debug("%s dropped: the script has no on_request", m->sip_method);
         stats_inc(STAT_DROPPED);
     }
@@ -154,7 +154,7 @@ static void reply_in(struct sip_msg *msg)
         stats_inc(STAT_DROPPED);
         return;
     }
-    if (!route_start("on_reply", CORO_REPLY, msg, reply_done))
+    if (!sip_route_start("on_reply", CORO_REPLY, msg, reply_done))
         proxy_forward_reply(msg);
 }
 

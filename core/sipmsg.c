@@ -1,5 +1,5 @@
 /* SIP message wrapper and by-name header access over libosip2's typed fields. */
-#include "sipmsg.h"
+#include <lunasip/msg.h>
 #include <lunasip/log.h>
 #include <ctype.h>
 #include <stdarg.h>

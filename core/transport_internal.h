@@ -1,7 +1,7 @@
 /* What transport.c, udp.c, tcp.c and resolve.c share. Not for units. Main loop only. */
 #ifndef CORE_TRANSPORT_INTERNAL_H
 #define CORE_TRANSPORT_INTERNAL_H
-#include "transport.h"
+#include <lunasip/transport.h>
 
 struct event;
 struct evconnlistener;

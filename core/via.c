@@ -1,5 +1,5 @@
-#include "via.h"
-#include "sipmsg.h"
+#include <lunasip/via.h>
+#include <lunasip/msg.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Header access by name: compact forms, case folding, typed and generic headers. */
 #include "check.h"
-#include "sipmsg.h"
+#include <lunasip/msg.h>
 #include <stdlib.h>
 
 static const char invite[] =

@@ -1,6 +1,6 @@
 /* Unit test of the transport table: listen specs, address printing, listeners and
  * transport_is_local() on real sockets. Prints each failure; exits non-zero on any. */
-#include "transport.h"
+#include <lunasip/transport.h>
 #include <arpa/inet.h>
 #include <event2/event.h>
 #include <stdio.h>

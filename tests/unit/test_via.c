@@ -1,7 +1,7 @@
 /* Via handling: received/rport, stateless branch stability, reply targets, push/pop. */
 #include "check.h"
-#include "sipmsg.h"
-#include "via.h"
+#include <lunasip/msg.h>
+#include <lunasip/via.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
 

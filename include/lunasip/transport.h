@@ -1,7 +1,7 @@
 /* SIP transports: UDP and TCP listeners, sending, TCP connection reuse, async name resolution.
  * Everything here runs on the main libevent loop; nothing blocks. */
-#ifndef CORE_TRANSPORT_H
-#define CORE_TRANSPORT_H
+#ifndef LUNASIP_TRANSPORT_H
+#define LUNASIP_TRANSPORT_H
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -1,9 +1,9 @@
 /* A received SIP message: the libosip2 tree plus where it came from and what the route did.
  * Refcounted: Lua userdata, pending forwards and (later) transactions each hold a reference. */
-#ifndef CORE_SIPMSG_H
-#define CORE_SIPMSG_H
+#ifndef LUNASIP_MSG_H
+#define LUNASIP_MSG_H
 #include <osipparser2/osip_parser.h>
-#include "transport.h"
+#include <lunasip/transport.h>
 
 struct sip_msg {
     int refs;

@@ -1,9 +1,9 @@
 /* Via handling for a proxy (RFC 3261 §16.6, §18.2, RFC 3581). Pure functions over osip messages. */
-#ifndef CORE_VIA_H
-#define CORE_VIA_H
+#ifndef LUNASIP_VIA_H
+#define LUNASIP_VIA_H
 #include <osipparser2/osip_parser.h>
 #include <stdint.h>
-#include "transport.h"
+#include <lunasip/transport.h>
 
 #define BRANCH_COOKIE "z9hG4bK"
 

@@ -1,8 +1,8 @@
 /* Stateless proxy core: forwarding requests and replies, building and sending local replies.
  * Main loop only. */
-#ifndef CORE_PROXY_H
-#define CORE_PROXY_H
-#include "sipmsg.h"
+#ifndef LUNASIP_PROXY_H
+#define LUNASIP_PROXY_H
+#include <lunasip/msg.h>
 
 /* Target of a SIP URI: host (as written, brackets kept), port (default 5060) and transport
  * (;transport=tcp, else UDP). Returns 0, or -1 with a reason in err. */

@@ -1,8 +1,8 @@
 /* Route coroutines: one Lua thread per SIP request, SIP reply, HTTP request, timer tick or
  * sip.spawn. Main loop only. The model is HAProxy's hlua_ctx_resume(): one function resumes and
  * reports our own status; whoever suspends a coroutine registers how to cancel its wait. */
-#ifndef CORE_CORO_H
-#define CORE_CORO_H
+#ifndef LUNASIP_CORO_H
+#define LUNASIP_CORO_H
 #include <lua.h>
 
 struct script;
