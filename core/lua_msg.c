@@ -272,6 +272,7 @@ static int msg_reply(lua_State *L)
     size_t blen = 0;
     const char *body = luaL_optlstring(L, 5, NULL, &blen);
     luaL_argcheck(L, code >= 100 && code <= 699, 2, "status code must be 100-699");
+    lua_settop(L, 5); /* arguments in fixed slots; the reply's holder goes above them */
     if (!strcmp(msg->m->sip_method, "ACK"))
         return luaL_error(L, "an ACK cannot be answered");
     if (msg->replied)

@@ -62,9 +62,10 @@ static int sip_log(lua_State *L)
         return luaL_error(L, "sip.log: unknown level '%s' (error, warn, info, debug)", name);
     if (!ls_log_enabled(level))
         return 0;
+    int n = lua_gettop(L); /* before luaL_buffinit, which may push a placeholder */
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    for (int i = 2, n = lua_gettop(L); i <= n; i++) {
+    for (int i = 2; i <= n; i++) {
         luaL_tolstring(L, i, NULL);
         luaL_addvalue(&b);
     }
