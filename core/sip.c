@@ -58,6 +58,16 @@ void sip_reject_oversize(const char *buf, size_t len, const struct sip_source *s
     raw_reply(buf, len, src, 513, "Message Too Large");
 }
 
+/* RFC 3261 §18.3: a datagram whose body is shorter than its Content-Length is truncated. */
+static int body_truncated(const char *buf, size_t len, const osip_message_t *m)
+{
+    if (!m->content_length || !m->content_length->value)
+        return 0;
+    const char *end = strstr(buf, "\r\n\r\n");
+    size_t have = end ? len - (size_t)(end + 4 - buf) : 0;
+    return strtoul(m->content_length->value, NULL, 10) > have;
+}
+
 /* RFC 3261 §8.2: what a request must carry before a route may see it. */
 static const char *request_problem(const osip_message_t *m)
 {
@@ -107,10 +117,10 @@ static void request_done(struct coro *c, enum coro_status st, const char *err)
     }
 }
 
-static void request_in(struct sip_msg *msg)
+static void request_in(struct sip_msg *msg, int truncated)
 {
     osip_message_t *m = msg->m;
-    const char *problem = request_problem(m);
+    const char *problem = truncated ? "body shorter than Content-Length" : request_problem(m);
     stats_requests[stats_method(m->sip_method)]++;
     if (problem) {
         stats_inc(STAT_RX_BAD);
@@ -137,13 +147,13 @@ static void reply_done(struct coro *c, enum coro_status st, const char *err)
         proxy_forward_reply(c->msg);
 }
 
-static void reply_in(struct sip_msg *msg)
+static void reply_in(struct sip_msg *msg, int truncated)
 {
     int code = msg->m->status_code;
     if (code >= 100 && code < 700)
         stats_replies[code / 100]++;
     osip_via_t *via = osip_list_get(&msg->m->vias, 0);
-    if (!msg->m->cseq || !via) {
+    if (!msg->m->cseq || !via || truncated) {
         stats_inc(STAT_RX_BAD);
         return;
     }
@@ -169,9 +179,10 @@ void sip_receive(char *buf, size_t len, const struct sip_source *src)
         raw_reply(buf, len, src, 400, "Bad Request");
         return;
     }
+    int truncated = body_truncated(buf, len, msg->m);
     if (MSG_IS_REQUEST(msg->m))
-        request_in(msg);
+        request_in(msg, truncated);
     else
-        reply_in(msg);
+        reply_in(msg, truncated);
     sipmsg_unref(msg);
 }
