@@ -1,0 +1,13 @@
+-- route_no_action.sh: for R-URI user "silent" the route ends without replying
+-- or forwarding, for "drop" it calls msg:drop(); both requests are dropped.
+
+function on_request(msg)
+  if msg.ruri:match("^sip:silent@") then
+    return
+  end
+  if msg.ruri:match("^sip:drop@") then
+    msg:drop()
+    return
+  end
+  msg:reply(200)
+end
