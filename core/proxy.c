@@ -14,9 +14,19 @@ struct send_job {
     enum sip_proto proto;
     uint64_t conn_id;
     struct sip_msg *msg; /* request to forward, or NULL when buf is ready */
+    proxy_sent_fn cb;    /* request sends: told the outcome, or NULL */
+    void *arg;
+    char branch[64];     /* our Via branch; empty: the stateless branch */
     size_t len;
     char buf[];
 };
+
+static void job_failed(struct send_job *job, const char *why)
+{
+    stats_inc(STAT_TX_ERRORS);
+    if (job->cb)
+        job->cb(job->arg, NULL, NULL, 0, why);
+}
 
 static void send_ready(struct send_job *job, const struct sip_addr *dst)
 {
@@ -28,7 +38,7 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
     const struct listener *lst = transport_listener_for(dst->proto, dst->sa.ss_family);
     if (!lst || lst->proto != dst->proto) {
         log_warn("cannot forward %s: no %s listener", m->sip_method, dst->proto == PROTO_TCP ? "tcp" : "udp");
-        stats_inc(STAT_TX_ERRORS);
+        job_failed(job, dst->proto == PROTO_TCP ? "no tcp listener" : "no udp listener");
         return;
     }
     if (job->msg->rr_wanted) {
@@ -39,21 +49,29 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
             route_record(m, lst->proto, lst->host, lst->port);
         job->msg->rr_wanted = 0;
     }
-    char branch[48], *out;
+    char branch[64], *out;
     size_t len;
-    via_branch_stateless(m, branch, sizeof branch);
+    if (job->branch[0])
+        snprintf(branch, sizeof branch, "%s", job->branch);
+    else
+        via_branch_stateless(m, branch, sizeof branch);
     if (via_push(m, lst->proto, lst->host, lst->port, branch) != 0) {
-        stats_inc(STAT_TX_ERRORS);
+        job_failed(job, "cannot add our Via");
         return;
     }
     int rc = sipmsg_print(m, &out, &len);
     via_pop(m);
     if (rc != 0) {
-        stats_inc(STAT_TX_ERRORS);
+        job_failed(job, "cannot print the request");
         return;
     }
-    if (transport_send(dst, 0, out, len) == 0)
+    if (transport_send(dst, 0, out, len) == 0) {
         stats_inc(STAT_FWD_REQUESTS);
+        if (job->cb)
+            job->cb(job->arg, dst, out, len, NULL);
+    } else if (job->cb) {
+        job->cb(job->arg, NULL, NULL, 0, "transport error"); /* transport_send counted it */
+    }
     osip_free(out);
 }
 
@@ -62,7 +80,7 @@ static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t 
     struct send_job *job = arg;
     if (err) {
         log_warn("cannot send: destination does not resolve");
-        stats_inc(STAT_TX_ERRORS);
+        job_failed(job, "destination does not resolve");
     } else {
         struct sip_addr dst = { .proto = job->proto, .salen = salen };
         memcpy(&dst.sa, sa, salen);
@@ -73,14 +91,13 @@ static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t 
 }
 
 static int send_start(const char *host, int port, enum sip_proto proto, uint64_t conn_id,
-                      struct sip_msg *msg, const char *buf, size_t len)
+                      const char *buf, size_t len)
 {
-    struct send_job *job = malloc(sizeof *job + len);
+    struct send_job *job = calloc(1, sizeof *job + len);
     if (!job)
         return -1;
     job->proto = proto;
     job->conn_id = conn_id;
-    job->msg = msg ? sipmsg_ref(msg) : NULL;
     job->len = len;
     if (len)
         memcpy(job->buf, buf, len);
@@ -90,7 +107,7 @@ static int send_start(const char *host, int port, enum sip_proto proto, uint64_t
 
 int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t conn_id, const char *buf, size_t len)
 {
-    return send_start(host, port, proto, conn_id, NULL, buf, len);
+    return send_start(host, port, proto, conn_id, buf, len);
 }
 
 int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
@@ -149,7 +166,8 @@ int proxy_max_forwards(struct sip_msg *msg)
     return mf - 1;
 }
 
-int proxy_forward(struct sip_msg *msg, const char *uri, char *err, size_t errlen)
+int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
+                       proxy_sent_fn cb, void *arg, char *err, size_t errlen)
 {
     char *ruri = NULL, host[256];
     int port;
@@ -171,8 +189,25 @@ int proxy_forward(struct sip_msg *msg, const char *uri, char *err, size_t errlen
         snprintf(err, errlen, "Max-Forwards is 0");
         return -1;
     }
+    struct send_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     msg->forwarded = 1;
-    return send_start(host, port, proto, 0, msg, NULL, 0);
+    job->proto = proto;
+    job->msg = sipmsg_ref(msg);
+    job->cb = cb;
+    job->arg = arg;
+    if (branch)
+        snprintf(job->branch, sizeof job->branch, "%s", branch);
+    transport_resolve(host, port, send_resolved, job);
+    return 0;
+}
+
+int proxy_forward(struct sip_msg *msg, const char *uri, char *err, size_t errlen)
+{
+    return proxy_send_request(msg, uri, NULL, NULL, NULL, err, errlen);
 }
 
 int proxy_forward_reply(struct sip_msg *msg)

@@ -15,6 +15,7 @@
 
 int (*sip_request_hook)(struct sip_msg *msg);
 int (*sip_reply_hook)(struct sip_msg *msg);
+void (*sip_route_done_hook)(struct sip_msg *msg, int failed);
 
 /* Answer a message libosip2 could not parse (or would not accept) when its first line is a
  * request line: the status line plus the Via, From, To, Call-ID and CSeq lines copied raw. */
@@ -107,6 +108,10 @@ static void request_done(struct coro *c, enum coro_status st, const char *err)
 {
     struct sip_msg *msg = c->msg;
     int ack = !strcmp(msg->m->sip_method, "ACK");
+    if (msg->tx && sip_route_done_hook) {
+        sip_route_done_hook(msg, st == CORO_ERROR);
+        return;
+    }
     if (st == CORO_ERROR) {
         if (!msg->replied && !ack && !msg->dropped)
             proxy_reply(msg, 500, "Server Internal Error");

@@ -1,19 +1,35 @@
--- lunasip embedded default: a small stateless SIP proxy on 127.0.0.1:5060.
+-- lunasip embedded default: a small stateful SIP proxy on 127.0.0.1:5060 (tm unit loaded).
 -- Copy it to ./lunasip.lua (or pass -f) to change it.
 
 config = {
   listen = { "udp:127.0.0.1:5060", "tcp:127.0.0.1:5060" },
+  http   = { listen = "127.0.0.1:8080" },
   log    = { level = "info" },
+  units  = { tm = {} },
 }
 
 local dialog_creating = { INVITE = true, SUBSCRIBE = true, REFER = true }
 
+-- Stateful relay; an ACK (for a 2xx) goes on statelessly, end to end.
+local function relay(msg)
+  local ok, err = tm.relay(msg)
+  if not ok then
+    sip.log("warn", "cannot relay ", msg.method, " to ", msg.du or msg.ruri, ": ", err)
+    if msg.method ~= "ACK" then
+      msg:reply(502)
+    end
+  end
+end
+
 function on_request(msg)
   if not msg:max_forwards() then
-    return msg:reply(483)
+    if msg.method ~= "ACK" then
+      msg:reply(483)
+    end
+    return
   end
   if msg:loose_route() then           -- in-dialog: Route headers decide the next hop
-    return msg:forward()
+    return relay(msg)
   end
   if sip.is_myself(msg.ruri) then     -- aimed at us
     if msg.method == "OPTIONS" then
@@ -26,9 +42,5 @@ function on_request(msg)
   if dialog_creating[msg.method] then
     msg:record_route()
   end
-  local ok, err = msg:forward()
-  if not ok then
-    sip.log("warn", "cannot forward ", msg.method, " to ", msg.ruri, ": ", err)
-    msg:reply(502)
-  end
+  relay(msg)
 end

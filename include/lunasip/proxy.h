@@ -15,6 +15,19 @@ int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enu
  * Returns 0 when under way, -1 with a reason in err. */
 int proxy_forward(struct sip_msg *msg, const char *uri, char *err, size_t errlen);
 
+/* Outcome of proxy_send_request: dst is where the request went and buf/len its exact bytes
+ * (valid during the call only), or dst == NULL and err says why it could not be sent. */
+typedef void (*proxy_sent_fn)(void *arg, const struct sip_addr *dst, const char *buf, size_t len,
+                              const char *err);
+
+/* Send request msg to uri (NULL: msg->du, else the R-URI) the way proxy_forward does (Record-Route
+ * when asked for, Max-Forwards), with our Via carrying branch (NULL: the stateless branch).
+ * Returns 0 when under way: cb (may be NULL) is then called exactly once, possibly before this
+ * returns (literal addresses resolve at once); arg must stay valid until then. Returns -1 with
+ * a reason in err when nothing will be sent (bad URI, Max-Forwards 0): cb is not called. */
+int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
+                       proxy_sent_fn cb, void *arg, char *err, size_t errlen);
+
 /* Forward a received reply to the next Via after removing ours. -1 when it is not for us. */
 int proxy_forward_reply(struct sip_msg *msg);
 

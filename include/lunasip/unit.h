@@ -33,6 +33,10 @@ struct ls_unit {
     __attribute__((visibility("default"))) const unsigned ls_unit_abi = LS_UNIT_ABI; \
     __attribute__((visibility("default"))) const struct ls_unit *ls_unit_exports = &(u);
 
+struct event_base;
+/* The main libevent loop (NULL while only checking a script with -c). */
+struct event_base *server_base(void);
+
 /* The API pointer of loaded unit name, or NULL when it is not loaded. Valid from init() on. */
 const void *ls_unit_api(const char *name);
 

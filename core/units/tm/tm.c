@@ -1,0 +1,252 @@
+/* The tm unit: parameters, hooks into the core, the typed API (include/lunasip/tm.h) and the
+ * Lua functions tm.relay, tm.reply, tm.request and tm.stats. Main loop only. */
+#include "tm_int.h"
+#include <lauxlib.h>
+#include <lunasip/lua.h>
+#include <lunasip/proxy.h>
+#include <lunasip/sip.h>
+#include <lunasip/unit.h>
+#include <stdio.h>
+#include <string.h>
+
+struct tm_config tm_cfg;
+
+/* ---- hooks ---- */
+
+static int can_wait(struct coro *c)
+{
+    return c->msg && (c->msg->tx || (MSG_IS_REQUEST(c->msg->m) && !strcmp(c->msg->m->sip_method, "ACK")));
+}
+
+static int msg_reply_hook(struct sip_msg *req, osip_message_t *reply)
+{
+    return tm_tx_reply_msg(req->tx, reply);
+}
+
+/* ---- typed API ---- */
+
+static int api_reply(struct sip_msg *msg, int code, const char *reason)
+{
+    struct tm_tx *tx = tm_tx_get(msg);
+    if (!tx)
+        return -1;
+    if (code >= 200)
+        msg->replied = 1;
+    return tm_tx_reply(tx, code, reason);
+}
+
+static int relay_checks(struct tm_tx *tx, char *err, size_t errlen)
+{
+    const char *why = !tx ? "the request has no transaction (it was answered or released)"
+                    : tx->status >= 200 ? "the request already has a final reply"
+                    : tx->canceled ? "the request was cancelled"
+                    : tm_branches_pending(tx) ? "a relay of this request is still pending" : NULL;
+    if (why)
+        snprintf(err, errlen, "%s", why);
+    return why ? -1 : 0;
+}
+
+static int api_relay(struct sip_msg *msg, const char *uri, char *err, size_t errlen)
+{
+    if (MSG_IS_REQUEST(msg->m) && !strcmp(msg->m->sip_method, "ACK"))
+        return proxy_forward(msg, uri, err, errlen);
+    struct tm_tx *tx = msg->tx ? msg->tx : msg->replied ? NULL : tm_tx_get(msg);
+    if (relay_checks(tx, err, errlen) != 0)
+        return -1;
+    return tm_relay(tx, uri, 0, err, errlen);
+}
+
+static int api_suspend(struct sip_msg *msg)
+{
+    if (!msg->tx)
+        return -1;
+    ((struct tm_tx *)msg->tx)->suspended++;
+    return 0;
+}
+
+static void api_resume(struct sip_msg *msg)
+{
+    struct tm_tx *tx = msg->tx;
+    if (!tx || tx->suspended <= 0 || --tx->suspended)
+        return;
+    if (tx->status < 200 && !tx->nbranches)
+        tm_tx_release(tx);
+}
+
+static unsigned long api_active(void) { return tm_active; }
+static unsigned long api_created(void) { return tm_created; }
+
+static const struct tm_api api = {
+    .tx_get = tm_tx_get,
+    .tx_lookup = tm_tx_lookup,
+    .reply = api_reply,
+    .relay = api_relay,
+    .request = tm_request,
+    .request_cancel = tm_request_cancel,
+    .suspend = api_suspend,
+    .resume = api_resume,
+    .active = api_active,
+    .created = api_created,
+};
+
+/* ---- Lua ---- */
+
+/* tm.relay(msg [, {on_failure=, on_reply=, timeout=}]) -> true | nil, err */
+static int l_relay(lua_State *L)
+{
+    struct sip_msg *msg = lua_msg_check(L, 1);
+    if (!MSG_IS_REQUEST(msg->m))
+        return luaL_error(L, "tm.relay needs a request");
+    long timeout = 0;
+    int opts = !lua_isnoneornil(L, 2);
+    if (opts) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        static const char *fns[] = { "on_failure", "on_reply" };
+        for (int i = 0; i < 2; i++) {
+            int t = lua_getfield(L, 2, fns[i]);
+            if (t != LUA_TNIL && t != LUA_TFUNCTION)
+                return luaL_error(L, "tm.relay: opts.%s must be a function", fns[i]);
+            lua_pop(L, 1);
+        }
+        if (lua_getfield(L, 2, "timeout") != LUA_TNIL) {
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) <= 0)
+                return luaL_error(L, "tm.relay: opts.timeout must be a positive number of ms");
+            timeout = (long)lua_tointeger(L, -1);
+        }
+        lua_pop(L, 1);
+    }
+    char err[256];
+    int rc;
+    if (!strcmp(msg->m->sip_method, "ACK")) {
+        rc = proxy_forward(msg, NULL, err, sizeof err); /* ACK for a 2xx: end to end, statelessly */
+    } else {
+        struct tm_tx *tx = msg->tx;
+        struct coro *c = coro_of(L);
+        rc = relay_checks(tx, err, sizeof err);
+        if (rc == 0) {
+            tm_tx_clear_lua(tx); /* opts apply to this relay only */
+            if (opts && c) {
+                lua_getfield(L, 2, "on_failure");
+                int on_failure = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
+                lua_getfield(L, 2, "on_reply");
+                int on_reply = lua_isfunction(L, -1) ? luaL_ref(L, LUA_REGISTRYINDEX) : (lua_pop(L, 1), LUA_NOREF);
+                if (on_failure != LUA_NOREF || on_reply != LUA_NOREF) {
+                    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+                    tx->Lmain = lua_tothread(L, -1);
+                    lua_pop(L, 1);
+                    tx->s = script_ref(c->s);
+                    tx->on_failure = on_failure;
+                    tx->on_reply = on_reply;
+                }
+            }
+            rc = tm_relay(tx, NULL, timeout, err, sizeof err);
+            if (rc != 0)
+                tm_tx_clear_lua(tx);
+        }
+    }
+    if (rc != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* tm.reply(msg, code [, reason [, headers [, body]]]): msg:reply through the transaction. */
+static int l_reply(lua_State *L)
+{
+    struct sip_msg *msg = lua_msg_check(L, 1);
+    if (!MSG_IS_REQUEST(msg->m))
+        return luaL_error(L, "tm.reply needs a request");
+    if (!msg->tx)
+        return luaL_error(L, "tm.reply: the request has no transaction (an ACK, or it was already answered)");
+    int n = lua_gettop(L);
+    lua_getfield(L, 1, "reply");
+    lua_insert(L, 1);
+    lua_call(L, n, 1);
+    return 1;
+}
+
+static int l_stats(lua_State *L)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, (lua_Integer)tm_active);
+    lua_setfield(L, -2, "active");
+    lua_pushinteger(L, (lua_Integer)tm_created);
+    lua_setfield(L, -2, "created");
+    return 1;
+}
+
+static const luaL_Reg lua_fns[] = {
+    { "relay", l_relay }, { "reply", l_reply }, { "request", tm_lua_request }, { "stats", l_stats }, { NULL, NULL },
+};
+
+/* ---- unit ---- */
+
+static int tm_init(lua_State *L, char *err, size_t errlen)
+{
+    static const struct { const char *name; long *v; long def; } params[] = {
+        { "fr_timer", &tm_cfg.fr_timer, 30000 },
+        { "fr_inv_timer", &tm_cfg.fr_inv_timer, 120000 },
+        { "wait_timer", &tm_cfg.wait_timer, 5000 },
+    };
+    const size_t np = sizeof params / sizeof params[0];
+    for (size_t i = 0; i < np; i++)
+        *params[i].v = params[i].def;
+    if (!lua_isnil(L, -1) && !lua_istable(L, -1)) {
+        snprintf(err, errlen, "parameters must be a table, e.g. { fr_timer = 30000 }");
+        return -1;
+    }
+    if (lua_istable(L, -1)) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+            size_t i = 0;
+            while (k && i < np && strcmp(params[i].name, k) != 0)
+                i++;
+            if (!k || i == np) {
+                snprintf(err, errlen, "unknown parameter '%s' (known: fr_timer, fr_inv_timer, wait_timer)",
+                         k ? k : "(not a name)");
+                lua_pop(L, 2);
+                return -1;
+            }
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) <= 0 || lua_tointeger(L, -1) > 86400000) {
+                snprintf(err, errlen, "parameter %s must be a positive whole number of milliseconds", k);
+                lua_pop(L, 2);
+                return -1;
+            }
+            *params[i].v = (long)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    sip_request_hook = tm_request_hook;
+    sip_reply_hook = tm_reply_hook;
+    sip_route_done_hook = tm_route_done;
+    coro_request_can_wait = can_wait;
+    lua_msg_reply_hook = msg_reply_hook;
+    return 0;
+}
+
+static void tm_stop(void)
+{
+    sip_request_hook = NULL;
+    sip_reply_hook = NULL;
+    sip_route_done_hook = NULL;
+    coro_request_can_wait = NULL;
+    lua_msg_reply_hook = NULL;
+    unsigned long active = tm_active;
+    tm_tx_release_all();
+    if (tm_created)
+        ls_log(LS_LOG_INFO, "tm", "stopped: %lu transactions created, %lu active at exit", tm_created, active);
+}
+
+static const struct ls_unit tm_unit = {
+    .name = "tm",
+    .init = tm_init,
+    .stop = tm_stop,
+    .lua = lua_fns,
+    .api = &api,
+};
+
+LS_UNIT_EXPORT(tm_unit)

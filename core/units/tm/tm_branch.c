@@ -1,0 +1,428 @@
+/* Client branches: sending a request with our branch, retransmission (timers A/E), the final-reply
+ * timers (fr_timer, fr_inv_timer), hop-by-hop ACK and CANCEL, and reply processing per RFC 3261
+ * §16.7: provisionals and 2xx go upstream at once, negative finals wait for the branch set to end,
+ * on_failure runs, then the best reply goes upstream. */
+#include "tm_int.h"
+#include <lauxlib.h>
+#include <lunasip/lua.h>
+#include <lunasip/proxy.h>
+#include <lunasip/sip.h>
+#include <lunasip/unit.h>
+#include <lunasip/via.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void retrans_fired(evutil_socket_t fd, short what, void *arg);
+static void fr_fired(evutil_socket_t fd, short what, void *arg);
+static void cancel_fired(evutil_socket_t fd, short what, void *arg);
+static void branch_final_local(struct tm_branch *br, int code, const char *why);
+static void branch_set_check(struct tm_tx *tx);
+
+static void arm(struct event *ev, long ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    event_add(ev, &tv);
+}
+
+void tm_branch_stop(struct tm_branch *br)
+{
+    event_del(&br->retrans_ev);
+    event_del(&br->fr_ev);
+    event_del(&br->cancel_ev);
+}
+
+void tm_branch_free(struct tm_branch *br)
+{
+    tm_branch_stop(br);
+    sipmsg_unref(br->reply);
+    free(br->buf);
+    free(br->cancel_buf);
+    free(br);
+}
+
+int tm_branches_pending(const struct tm_tx *tx)
+{
+    int n = 0;
+    for (int i = 0; i < tx->nbranches; i++)
+        n += tx->branches[i]->pending;
+    return n;
+}
+
+static long fr_ms(const struct tm_branch *br)
+{
+    if (br->timeout_ms > 0)
+        return br->timeout_ms;
+    return br->tx->invite && br->provisional ? tm_cfg.fr_inv_timer : tm_cfg.fr_timer;
+}
+
+/* ---- sending ---- */
+
+static void branch_sent(void *arg, const struct sip_addr *dst, const char *buf, size_t len, const char *err)
+{
+    struct tm_branch *br = arg;
+    struct tm_tx *tx = br->tx;
+    if (!tx->linked || !br->pending) {
+        /* released (or timed out) while resolving: nothing to do */
+    } else if (!dst) {
+        if (tx->relaying) {
+            br->sync_failed = 1;
+            snprintf(br->why, sizeof br->why, "cannot send: %s", err ? err : "error");
+        } else {
+            ls_log(LS_LOG_WARN, "tm", "%s %s: cannot send: %s", tx->method, tx->req->m->call_id->number, err);
+            branch_final_local(br, 503, err);
+        }
+    } else {
+        br->dst = *dst;
+        br->buf = malloc(len);
+        memcpy(br->buf, buf, len);
+        br->len = len;
+        br->sent = 1;
+        if (dst->proto == PROTO_UDP) {
+            br->retrans_ms = TM_T1;
+            arm(&br->retrans_ev, br->retrans_ms);
+        }
+        if (tx->canceled)
+            br->cancel_wanted = 1;
+    }
+    tm_tx_unref(tx);
+}
+
+int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size_t errlen)
+{
+    if (tx->nbranches == TM_MAX_BRANCHES) {
+        snprintf(err, errlen, "too many branches (%d)", TM_MAX_BRANCHES);
+        return -1;
+    }
+    struct tm_branch *br = calloc(1, sizeof *br);
+    if (!br) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    br->tx = tx;
+    br->no = (unsigned)tx->nbranches;
+    br->pending = 1;
+    br->timeout_ms = timeout_ms;
+    tm_branch_encode(br->id, sizeof br->id, tx->idx, tx->id, br->no);
+    event_assign(&br->retrans_ev, server_base(), -1, 0, retrans_fired, br);
+    event_assign(&br->fr_ev, server_base(), -1, 0, fr_fired, br);
+    event_assign(&br->cancel_ev, server_base(), -1, 0, cancel_fired, br);
+    tx->branches[tx->nbranches++] = br;
+    tm_tx_ref(tx); /* until branch_sent */
+    tx->relaying = 1;
+    int rc = proxy_send_request(tx->req, uri, br->id, branch_sent, br, err, errlen);
+    tx->relaying = 0;
+    if (rc != 0)
+        tm_tx_unref(tx);
+    else if (br->sync_failed)
+        snprintf(err, errlen, "%s", br->why);
+    if (rc != 0 || br->sync_failed) {
+        tx->nbranches--;
+        tm_branch_free(br);
+        return -1;
+    }
+    arm(&br->fr_ev, fr_ms(br));
+    return 0;
+}
+
+static void retrans_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct tm_branch *br = arg;
+    transport_send(&br->dst, 0, br->buf, br->len);
+    if (br->tx->invite)
+        br->retrans_ms *= 2; /* timer A: doubles until the final-reply timer ends it */
+    else
+        br->retrans_ms = br->provisional || br->retrans_ms * 2 > TM_T2 ? TM_T2 : br->retrans_ms * 2; /* E */
+    arm(&br->retrans_ev, br->retrans_ms);
+}
+
+/* A CANCEL or the ACK of a negative final reply, built from the request as sent (RFC 3261 §9.1,
+ * §17.1.1.3): same R-URI, top Via, From, Call-ID, CSeq number and Route; To from the reply for ACK. */
+static int hop_request(struct tm_branch *br, const char *method, const osip_to_t *to, char **out, size_t *len)
+{
+    osip_message_t *p, *n;
+    if (!br->buf || osip_message_init(&p) != 0)
+        return -1;
+    int rc = -1;
+    if (osip_message_parse(p, br->buf, br->len) != 0 || osip_message_init(&n) != 0) {
+        osip_message_free(p);
+        return -1;
+    }
+    osip_message_set_method(n, osip_strdup(method));
+    osip_message_set_version(n, osip_strdup("SIP/2.0"));
+    osip_uri_clone(p->req_uri, &n->req_uri);
+    osip_via_t *via = osip_list_get(&p->vias, 0), *v;
+    if (via && osip_via_clone(via, &v) == 0)
+        osip_list_add(&n->vias, v, -1);
+    osip_from_clone(p->from, &n->from);
+    osip_to_clone(to ? to : p->to, &n->to);
+    osip_call_id_clone(p->call_id, &n->call_id);
+    osip_cseq_clone(p->cseq, &n->cseq);
+    osip_free(n->cseq->method);
+    n->cseq->method = osip_strdup(method);
+    osip_route_t *r, *rc2;
+    for (int i = 0; (r = osip_list_get(&p->routes, i)) != NULL; i++)
+        if (osip_route_clone(r, &rc2) == 0)
+            osip_list_add(&n->routes, rc2, -1);
+    osip_message_set_max_forwards(n, "70");
+    osip_message_set_content_length(n, "0");
+    rc = sipmsg_print(n, out, len);
+    osip_message_free(n);
+    osip_message_free(p);
+    return rc;
+}
+
+static void send_ack(struct tm_branch *br, const struct sip_msg *reply)
+{
+    char *out;
+    size_t len;
+    if (hop_request(br, "ACK", reply->m->to, &out, &len) != 0)
+        return;
+    transport_send(&br->dst, 0, out, len);
+    osip_free(out);
+}
+
+static void send_cancel(struct tm_branch *br)
+{
+    if (br->cancel_sent || !br->sent)
+        return;
+    if (hop_request(br, "CANCEL", NULL, &br->cancel_buf, &br->cancel_len) != 0)
+        return;
+    br->cancel_sent = 1;
+    br->cancel_wanted = 0;
+    tm_debug("CANCEL on branch %s", br->id);
+    transport_send(&br->dst, 0, br->cancel_buf, br->cancel_len);
+    if (br->dst.proto == PROTO_UDP) {
+        br->cancel_ms = TM_T1;
+        arm(&br->cancel_ev, br->cancel_ms);
+    }
+}
+
+static void cancel_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct tm_branch *br = arg;
+    if (!br->pending || br->cancel_ms >= 32 * TM_T1)
+        return;
+    transport_send(&br->dst, 0, br->cancel_buf, br->cancel_len);
+    br->cancel_ms = br->cancel_ms * 2 > TM_T2 ? TM_T2 : br->cancel_ms * 2;
+    arm(&br->cancel_ev, br->cancel_ms);
+}
+
+void tm_cancel_branches(struct tm_tx *tx)
+{
+    for (int i = 0; i < tx->nbranches; i++) {
+        struct tm_branch *br = tx->branches[i];
+        if (!br->pending || br->cancel_sent)
+            continue;
+        if (br->provisional)
+            send_cancel(br);
+        else
+            br->cancel_wanted = 1; /* RFC 3261 §9.1: not before a provisional */
+    }
+}
+
+static void fr_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct tm_branch *br = arg;
+    if (br->tx->invite && br->provisional)
+        send_cancel(br); /* timer C-like: give up on the branch */
+    branch_final_local(br, br->tx->canceled ? 487 : 408, "no final reply in time");
+}
+
+/* ---- Lua callbacks ---- */
+
+static void callback_done(struct coro *c, enum coro_status st, const char *err)
+{
+    tm_tx_unref(c->data);
+}
+
+static void failure_done(struct coro *c, enum coro_status st, const char *err)
+{
+    struct tm_tx *tx = c->data;
+    tx->in_failure = 0;
+    if (tx->linked && tx->status < 200 && !tm_branches_pending(tx)) {
+        if (st == CORO_ERROR)
+            tm_tx_reply(tx, 500, "Server Internal Error");
+        else
+            branch_set_check(tx);
+    }
+    tm_tx_unref(tx);
+}
+
+/* Run the Lua function *ref(msg, reply) of tx in a new coroutine; *ref is consumed when once. */
+static void run_callback(struct tm_tx *tx, int *ref, int once, struct sip_msg *reply, coro_done_fn done)
+{
+    struct coro *c = coro_new(tx->s, CORO_REQUEST, tx->req);
+    lua_rawgeti(c->L, LUA_REGISTRYINDEX, *ref);
+    if (once) {
+        luaL_unref(tx->Lmain, LUA_REGISTRYINDEX, *ref);
+        *ref = LUA_NOREF;
+    }
+    lua_msg_push(c->L, tx->req);
+    lua_msg_push(c->L, reply);
+    c->done = done;
+    c->data = tx;
+    tm_tx_ref(tx);
+    coro_resume(c, NULL, 2);
+}
+
+/* ---- replies ---- */
+
+static struct tm_branch *best_branch(struct tm_tx *tx)
+{
+    int codes[TM_MAX_BRANCHES];
+    for (int i = 0; i < tx->nbranches; i++)
+        codes[i] = tx->branches[i]->reply ? tx->branches[i]->status : 0;
+    int b = tm_best_reply(codes, tx->nbranches);
+    return b < 0 ? NULL : tx->branches[b];
+}
+
+/* RFC 3261 §16.7 step 7: a 401/407 going upstream carries the challenges of all of them. */
+static void merge_challenges(struct tm_tx *tx, struct tm_branch *best)
+{
+    osip_message_t *to = best->reply->m;
+    for (int i = 0; i < tx->nbranches; i++) {
+        struct tm_branch *br = tx->branches[i];
+        if (br == best || !br->reply || (br->status != 401 && br->status != 407))
+            continue;
+        osip_www_authenticate_t *w, *wc;
+        for (int j = 0; (w = osip_list_get(&br->reply->m->www_authenticates, j)) != NULL; j++)
+            if (osip_www_authenticate_clone(w, &wc) == 0)
+                osip_list_add(&to->www_authenticates, wc, -1);
+        for (int j = 0; (w = osip_list_get(&br->reply->m->proxy_authenticates, j)) != NULL; j++)
+            if (osip_www_authenticate_clone(w, &wc) == 0)
+                osip_list_add(&to->proxy_authenticates, wc, -1);
+    }
+    osip_message_force_update(to);
+}
+
+/* No branch is pending: run on_failure, or send the best reply upstream. */
+static void branch_set_check(struct tm_tx *tx)
+{
+    if (tm_branches_pending(tx) || tx->in_failure || (tx->status >= 200 && !tx->local))
+        return;
+    struct tm_branch *best = best_branch(tx);
+    if (tx->local) {
+        tm_uac_finish(tx, best);
+        return;
+    }
+    if (!best) {
+        tm_tx_reply(tx, 500, "Server Internal Error");
+        return;
+    }
+    if (tx->on_failure != LUA_NOREF && !tx->canceled) {
+        tx->in_failure = 1;
+        run_callback(tx, &tx->on_failure, 1, best->reply, failure_done);
+        return;
+    }
+    if (best->status == 401 || best->status == 407)
+        merge_challenges(tx, best);
+    tm_tx_forward_reply(tx, best->reply);
+}
+
+static void branch_final_local(struct tm_branch *br, int code, const char *why)
+{
+    struct tm_tx *tx = br->tx;
+    osip_message_t *r = proxy_build_reply(tx->req, code, NULL);
+    br->pending = 0;
+    br->status = code;
+    br->local_reply = 1;
+    snprintf(br->why, sizeof br->why, "%s", why);
+    event_del(&br->retrans_ev);
+    event_del(&br->fr_ev);
+    if (r)
+        br->reply = sipmsg_wrap(r);
+    tm_debug("%s %s: branch %u gets a local %d (%s)", tx->method, tx->req->m->call_id->number, br->no, code, why);
+    branch_set_check(tx);
+}
+
+static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg *rpl)
+{
+    osip_message_t *m = rpl->m;
+    int code = m->status_code;
+    if (!m->cseq->method || strcmp(m->cseq->method, tx->method) != 0) {
+        if (m->cseq->method && !strcmp(m->cseq->method, "CANCEL"))
+            event_del(&br->cancel_ev); /* our CANCEL was answered */
+        return;
+    }
+    if (!br->pending) { /* retransmission, or a reply after our timeout */
+        if (tx->invite && code >= 300 && !br->local_reply)
+            send_ack(br, rpl);
+        else if (tx->invite && code >= 200 && code < 300 && via_pop(m) == 0)
+            tm_tx_forward_reply(tx, rpl); /* every 2xx goes upstream */
+        return;
+    }
+    if (code < 200) {
+        if (!br->provisional) {
+            br->provisional = 1;
+            if (tx->invite) {
+                event_del(&br->retrans_ev);
+                event_del(&br->fr_ev);
+                arm(&br->fr_ev, fr_ms(br));
+            }
+        }
+        if (br->cancel_wanted)
+            send_cancel(br);
+        if (tx->on_reply != LUA_NOREF)
+            run_callback(tx, &tx->on_reply, 0, rpl, callback_done);
+        if (code > 100 && via_pop(m) == 0)
+            tm_tx_forward_reply(tx, rpl);
+        return;
+    }
+    br->pending = 0;
+    br->status = code;
+    event_del(&br->retrans_ev);
+    event_del(&br->fr_ev);
+    if (tx->invite && code >= 300)
+        send_ack(br, rpl);
+    if (tx->on_reply != LUA_NOREF)
+        run_callback(tx, &tx->on_reply, 0, rpl, callback_done);
+    if (!tx->linked)
+        return;
+    if (via_pop(m) != 0)
+        return;
+    if (code < 300) {
+        if (tx->local) {
+            br->reply = sipmsg_ref(rpl);
+            tm_uac_finish(tx, br);
+        } else {
+            tm_tx_forward_reply(tx, rpl);
+        }
+        return;
+    }
+    br->reply = sipmsg_ref(rpl);
+    branch_set_check(tx);
+}
+
+/* The branch a reply belongs to, from its top Via, or NULL. */
+static struct tm_branch *reply_branch(struct sip_msg *rpl)
+{
+    osip_via_t *via = osip_list_get(&rpl->m->vias, 0);
+    unsigned idx, bno;
+    unsigned long long id;
+    if (!via || tm_branch_decode(via_param(via, "branch"), &idx, &id, &bno) != 0)
+        return NULL;
+    struct tm_tx *tx = tm_tx_by_id(idx, id);
+    return tx && bno < (unsigned)tx->nbranches ? tx->branches[bno] : NULL;
+}
+
+static void reply_route_done(struct coro *c, enum coro_status st, const char *err)
+{
+    struct tm_branch *br;
+    if (c->msg->dropped)
+        return;
+    if ((br = reply_branch(c->msg)) != NULL)
+        process_reply(br->tx, br, c->msg);
+    else
+        proxy_forward_reply(c->msg); /* the transaction ended while the route ran */
+}
+
+int tm_reply_hook(struct sip_msg *rpl)
+{
+    struct tm_branch *br = reply_branch(rpl);
+    if (!br)
+        return 0;
+    if (!sip_route_start("on_reply", CORO_REPLY, rpl, reply_route_done))
+        process_reply(br->tx, br, rpl);
+    return 1;
+}

@@ -1,0 +1,135 @@
+/* tm internals shared by tm.c (unit, Lua), tm_tx.c (table, server side), tm_branch.c (client
+ * branches, replies) and tm_uac.c (local requests). Main loop only. */
+#ifndef TM_INT_H
+#define TM_INT_H
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <lua.h>
+#include <lunasip/coro.h>
+#include <lunasip/log.h>
+#include <lunasip/msg.h>
+#include <lunasip/tm.h>
+#include "tm_util.h"
+
+#define TM_T1 500            /* ms, RFC 3261 round-trip estimate */
+#define TM_T2 4000           /* ms, longest non-INVITE retransmission interval */
+#define TM_MAX_BRANCHES 16   /* serial relays of one transaction */
+#define TM_HASH_BITS 14
+#define TM_HASH_SIZE (1u << TM_HASH_BITS)
+
+#define tm_debug(...) do { if (ls_log_enabled(LS_LOG_DEBUG)) ls_log(LS_LOG_DEBUG, "tm", __VA_ARGS__); } while (0)
+
+struct tm_config {
+    long fr_timer;     /* ms for a final reply (non-INVITE) or a provisional (INVITE) */
+    long fr_inv_timer; /* ms for a final reply to an INVITE once a provisional arrived */
+    long wait_timer;   /* ms a completed transaction lingers to absorb retransmissions */
+};
+extern struct tm_config tm_cfg;
+
+struct tm_tx;
+
+/* One client transaction: the request sent to one destination. */
+struct tm_branch {
+    struct tm_tx *tx;
+    unsigned no;                  /* index in tx->branches */
+    char id[TM_BRANCH_MAX];       /* our Via branch */
+    struct sip_addr dst;          /* where it went (valid once sent) */
+    char *buf;                    /* exact bytes sent, for retransmissions, CANCEL and ACK */
+    size_t len;
+    long timeout_ms;              /* final-reply timer override of this relay, 0: defaults */
+    unsigned pending : 1;         /* no final reply yet */
+    unsigned sent : 1;            /* bytes are on the wire */
+    unsigned sync_failed : 1;     /* the send failed inside tm_relay */
+    unsigned provisional : 1;     /* a 1xx arrived */
+    unsigned cancel_wanted : 1;   /* CANCEL to send once a provisional arrives */
+    unsigned cancel_sent : 1;
+    unsigned local_reply : 1;     /* reply was generated here (timeout, send failure) */
+    int status;                   /* final reply code, 0 while pending */
+    struct sip_msg *reply;        /* final negative reply, our Via removed */
+    char why[128];                /* why a local reply was generated */
+    unsigned retrans_ms;          /* current timer A/E interval */
+    struct event retrans_ev;      /* timers A/E */
+    struct event fr_ev;           /* fr_timer / fr_inv_timer (timers B/F) */
+    char *cancel_buf;             /* our CANCEL of this branch */
+    size_t cancel_len;
+    unsigned cancel_ms;
+    struct event cancel_ev;       /* CANCEL retransmissions */
+};
+
+/* A server transaction (request received), or the state of a local request (tm.request). */
+struct tm_tx {
+    struct tm_tx *hnext, *hprev;  /* hash bucket list */
+    unsigned idx;                 /* hash bucket */
+    unsigned long long id;        /* unique, encoded in our branches */
+    int refs;                     /* the table, pending sends, tm coroutines */
+    unsigned linked : 1;          /* in the table (not yet released) */
+    unsigned invite : 1;
+    unsigned local : 1;           /* tm.request: nobody upstream */
+    unsigned canceled : 1;
+    unsigned acked : 1;           /* ACK for our negative final reply came */
+    unsigned in_failure : 1;      /* on_failure is running */
+    unsigned relaying : 1;        /* inside tm_relay */
+    int suspended;                /* tm_api.suspend count */
+    char *key;                    /* match key (top Via branch + sent-by), NULL for local */
+    char *method;
+    struct sip_msg *req;          /* the request (its ->tx points back while linked) */
+    /* upstream (server side) */
+    int status;                   /* highest status sent upstream, 0: none */
+    char *last;                   /* last reply sent upstream (re-sent on retransmissions) */
+    size_t last_len;
+    char up_host[256];            /* where replies go (Via received/rport) */
+    int up_port;
+    enum sip_proto up_proto;
+    unsigned g_ms;                /* timer G interval */
+    struct event g_ev;            /* timer G: negative final reply retransmissions (UDP) */
+    struct event wait_ev;         /* timers H/I/J/K: end of life */
+    /* client side */
+    int nbranches;
+    struct tm_branch *branches[TM_MAX_BRANCHES];
+    /* Lua callbacks of the current relay (registry refs of script s, LUA_NOREF when unset) */
+    struct script *s;
+    lua_State *Lmain;
+    int on_failure, on_reply;
+    /* local request */
+    tm_uac_fn done;
+    void *done_arg;
+};
+
+/* tm_tx.c: the table and the server side */
+extern unsigned long tm_active, tm_created;
+struct tm_tx *tm_tx_new(struct sip_msg *req, const char *key, unsigned idx);
+void tm_tx_ref(struct tm_tx *tx);
+void tm_tx_unref(struct tm_tx *tx);
+/* Take tx out of the table and stop its timers; freed when the last reference goes. */
+void tm_tx_release(struct tm_tx *tx);
+struct tm_tx *tm_tx_by_id(unsigned idx, unsigned long long id);
+struct tm_tx *tm_tx_get(struct sip_msg *msg);
+struct tm_tx *tm_tx_lookup(struct sip_msg *msg);
+/* Send a reply built for tx->req upstream (takes ownership of r). 0 or -1. */
+int tm_tx_reply_msg(struct tm_tx *tx, osip_message_t *r);
+int tm_tx_reply(struct tm_tx *tx, int code, const char *reason);
+/* Send a received/stored reply upstream (our Via already removed); final ones complete tx. */
+int tm_tx_forward_reply(struct tm_tx *tx, struct sip_msg *reply);
+void tm_tx_clear_lua(struct tm_tx *tx);
+int tm_request_hook(struct sip_msg *msg);
+void tm_route_done(struct sip_msg *msg, int failed);
+void tm_tx_release_all(void);
+
+/* tm_branch.c: client branches */
+/* Relay tx->req to uri (NULL: du or R-URI). 0, or -1 with the reason (no branch made). */
+int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size_t errlen);
+int tm_reply_hook(struct sip_msg *reply);
+void tm_branch_free(struct tm_branch *br);
+void tm_branch_stop(struct tm_branch *br);
+/* CANCEL every pending branch (those without a provisional once one arrives). */
+void tm_cancel_branches(struct tm_tx *tx);
+int tm_branches_pending(const struct tm_tx *tx);
+
+/* tm_uac.c: local requests */
+struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg, char *err, size_t errlen);
+void tm_request_cancel(struct tm_uac *h);
+/* The branch set of a local request is done: report its outcome. */
+void tm_uac_finish(struct tm_tx *tx, struct tm_branch *br);
+int tm_lua_request(lua_State *L);
+
+#endif

@@ -1,0 +1,376 @@
+/* The transaction table and the server side: matching requests to transactions (hash of the top
+ * Via's branch and sent-by, then method class), absorbing retransmissions, 100 Trying, stateful
+ * replies with their retransmission (timer G) and the wait state before a transaction is freed. */
+#include "tm_int.h"
+#include <lauxlib.h>
+#include <lunasip/lua.h>
+#include <lunasip/proxy.h>
+#include <lunasip/sip.h>
+#include <lunasip/unit.h>
+#include <lunasip/via.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+unsigned long tm_active, tm_created;
+static struct tm_tx *table[TM_HASH_SIZE];
+static unsigned long long next_id;
+
+static void tx_link(struct tm_tx *tx)
+{
+    tx->hnext = table[tx->idx];
+    if (tx->hnext)
+        tx->hnext->hprev = tx;
+    table[tx->idx] = tx;
+    tx->linked = 1;
+}
+
+static void tx_unlink(struct tm_tx *tx)
+{
+    if (tx->hprev)
+        tx->hprev->hnext = tx->hnext;
+    else
+        table[tx->idx] = tx->hnext;
+    if (tx->hnext)
+        tx->hnext->hprev = tx->hprev;
+    tx->hnext = tx->hprev = NULL;
+    tx->linked = 0;
+}
+
+static void g_fired(evutil_socket_t fd, short what, void *arg);
+static void wait_fired(evutil_socket_t fd, short what, void *arg);
+
+struct tm_tx *tm_tx_new(struct sip_msg *req, const char *key, unsigned idx)
+{
+    struct tm_tx *tx = calloc(1, sizeof *tx);
+    if (!tx)
+        return NULL;
+    if (!next_id)
+        next_id = ((unsigned long long)time(NULL) << 20 ^ (unsigned long long)getpid() << 8) & 0xffffffffffULL;
+    tx->id = ++next_id;
+    tx->refs = 1;
+    tx->req = sipmsg_ref(req);
+    tx->method = strdup(req->m->sip_method);
+    tx->invite = !strcmp(tx->method, "INVITE");
+    tx->on_failure = tx->on_reply = LUA_NOREF;
+    if (key) {
+        tx->key = strdup(key);
+        tx->idx = idx & (TM_HASH_SIZE - 1);
+        osip_via_t *via = osip_list_get(&req->m->vias, 0);
+        if (via_reply_target(via, tx->up_host, sizeof tx->up_host, &tx->up_port, &tx->up_proto) != 0) {
+            addr_ip_port(&req->src.addr.sa, tx->up_host, sizeof tx->up_host, &tx->up_port);
+            tx->up_proto = req->src.addr.proto;
+        }
+        req->tx = tx;
+    } else {
+        tx->local = 1;
+        tx->idx = (unsigned)(tx->id * 0x9e3779b97f4a7c15ULL >> (64 - TM_HASH_BITS));
+    }
+    event_assign(&tx->g_ev, server_base(), -1, 0, g_fired, tx);
+    event_assign(&tx->wait_ev, server_base(), -1, 0, wait_fired, tx);
+    tx_link(tx);
+    tm_active++;
+    tm_created++;
+    return tx;
+}
+
+void tm_tx_ref(struct tm_tx *tx)
+{
+    tx->refs++;
+}
+
+void tm_tx_clear_lua(struct tm_tx *tx)
+{
+    if (!tx->s)
+        return;
+    luaL_unref(tx->Lmain, LUA_REGISTRYINDEX, tx->on_failure);
+    luaL_unref(tx->Lmain, LUA_REGISTRYINDEX, tx->on_reply);
+    tx->on_failure = tx->on_reply = LUA_NOREF;
+    script_unref(tx->s);
+    tx->s = NULL;
+    tx->Lmain = NULL;
+}
+
+static void tx_free(struct tm_tx *tx)
+{
+    for (int i = 0; i < tx->nbranches; i++)
+        tm_branch_free(tx->branches[i]);
+    tm_tx_clear_lua(tx);
+    if (tx->req && tx->req->tx == tx)
+        tx->req->tx = NULL;
+    sipmsg_unref(tx->req);
+    free(tx->key);
+    free(tx->method);
+    free(tx->last);
+    free(tx);
+    tm_active--;
+}
+
+void tm_tx_unref(struct tm_tx *tx)
+{
+    if (--tx->refs == 0)
+        tx_free(tx);
+}
+
+void tm_tx_release(struct tm_tx *tx)
+{
+    if (!tx->linked)
+        return;
+    tx_unlink(tx);
+    event_del(&tx->g_ev);
+    event_del(&tx->wait_ev);
+    for (int i = 0; i < tx->nbranches; i++)
+        tm_branch_stop(tx->branches[i]);
+    if (tx->req->tx == tx)
+        tx->req->tx = NULL;
+    tm_tx_unref(tx);
+}
+
+void tm_tx_release_all(void)
+{
+    for (unsigned i = 0; i < TM_HASH_SIZE; i++)
+        while (table[i])
+            tm_tx_release(table[i]);
+}
+
+struct tm_tx *tm_tx_by_id(unsigned idx, unsigned long long id)
+{
+    if (idx >= TM_HASH_SIZE)
+        return NULL;
+    for (struct tm_tx *tx = table[idx]; tx; tx = tx->hnext)
+        if (tx->id == id)
+            return tx;
+    return NULL;
+}
+
+static void arm(struct event *ev, long ms)
+{
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    event_add(ev, &tv);
+}
+
+/* ---- matching ---- */
+
+/* The match key of a received request: RFC 3261 branch + sent-by, or for RFC 2543 peers what
+ * identifies the transaction apart from the method (§17.2.3). Returns its hash. */
+static uint64_t request_key(osip_message_t *m, char *key, size_t len)
+{
+    osip_via_t *via = osip_list_get(&m->vias, 0);
+    const char *branch = via ? via_param(via, "branch") : NULL;
+    const char *host = via && via->host ? via->host : "", *port = via && via->port ? via->port : "5060";
+    if (branch && !strncmp(branch, BRANCH_COOKIE, strlen(BRANCH_COOKIE))) {
+        snprintf(key, len, "%s|%s:%s", branch, host, port);
+    } else {
+        char *ruri = NULL;
+        if (m->req_uri)
+            osip_uri_to_str(m->req_uri, &ruri);
+        snprintf(key, len, "2543|%s|%s|%s|%s|%s:%s|%s", ruri ? ruri : "", m->call_id ? m->call_id->number : "",
+                 m->cseq ? m->cseq->number : "", sipmsg_tag(m->from) ? sipmsg_tag(m->from) : "", host, port,
+                 branch ? branch : "");
+        osip_free(ruri);
+    }
+    return fnv1a_str(FNV_SEED, key);
+}
+
+static struct tm_tx *find(unsigned idx, const char *key, const char *method)
+{
+    for (struct tm_tx *tx = table[idx & (TM_HASH_SIZE - 1)]; tx; tx = tx->hnext)
+        if (tx->key && !strcmp(tx->method, method) && !strcmp(tx->key, key))
+            return tx;
+    return NULL;
+}
+
+struct tm_tx *tm_tx_lookup(struct sip_msg *msg)
+{
+    if (msg->tx)
+        return msg->tx;
+    char key[1024];
+    unsigned idx = (unsigned)request_key(msg->m, key, sizeof key);
+    const char *method = msg->m->sip_method;
+    return find(idx, key, !strcmp(method, "ACK") ? "INVITE" : method);
+}
+
+struct tm_tx *tm_tx_get(struct sip_msg *msg)
+{
+    if (!MSG_IS_REQUEST(msg->m) || !strcmp(msg->m->sip_method, "ACK"))
+        return NULL;
+    struct tm_tx *tx = tm_tx_lookup(msg);
+    if (tx)
+        return tx;
+    char key[1024];
+    unsigned idx = (unsigned)request_key(msg->m, key, sizeof key);
+    return tm_tx_new(msg, key, idx);
+}
+
+/* ---- upstream ---- */
+
+static int send_up(struct tm_tx *tx, const char *buf, size_t len)
+{
+    const struct sip_msg *req = tx->req;
+    if (tx->up_proto == PROTO_TCP && req->src.conn_id)
+        return transport_send(&req->src.addr, req->src.conn_id, buf, len);
+    return proxy_send_to(tx->up_host, tx->up_port, tx->up_proto, 0, buf, len);
+}
+
+/* A final reply went upstream: wait for the ACK (negative INVITE replies, retransmitted by
+ * timer G on UDP until timer H), else linger wait_timer to absorb retransmissions. */
+static void tx_completed(struct tm_tx *tx)
+{
+    tx->req->replied = 1;
+    if (tx->invite)
+        tm_cancel_branches(tx);
+    if (tx->local)
+        return;
+    if (tx->invite && tx->status >= 300) {
+        if (tx->up_proto == PROTO_UDP) {
+            tx->g_ms = TM_T1;
+            arm(&tx->g_ev, tx->g_ms);
+        }
+        arm(&tx->wait_ev, 64 * TM_T1); /* timer H */
+    } else {
+        arm(&tx->wait_ev, tm_cfg.wait_timer);
+    }
+}
+
+static int send_reply_bytes(struct tm_tx *tx, char *buf, size_t len, int code)
+{
+    if (tx->status >= 200)
+        return -1;
+    if (code >= 200 || code > tx->status) {
+        free(tx->last);
+        tx->last = malloc(len);
+        memcpy(tx->last, buf, len);
+        tx->last_len = len;
+    }
+    int rc = send_up(tx, buf, len);
+    if (code > tx->status)
+        tx->status = code;
+    if (code >= 200)
+        tx_completed(tx);
+    return rc;
+}
+
+int tm_tx_reply_msg(struct tm_tx *tx, osip_message_t *r)
+{
+    char *out;
+    size_t len;
+    int code = r->status_code, rc = -1;
+    if (tx->status < 200 && !tx->local && sipmsg_print(r, &out, &len) == 0) {
+        rc = send_reply_bytes(tx, out, len, code);
+        osip_free(out);
+    }
+    osip_message_free(r);
+    return rc;
+}
+
+int tm_tx_reply(struct tm_tx *tx, int code, const char *reason)
+{
+    osip_message_t *r = proxy_build_reply(tx->req, code, reason);
+    return r ? tm_tx_reply_msg(tx, r) : -1;
+}
+
+int tm_tx_forward_reply(struct tm_tx *tx, struct sip_msg *reply)
+{
+    char *out;
+    size_t len;
+    int code = reply->m->status_code;
+    if (tx->local)
+        return -1;
+    if (sipmsg_print(reply->m, &out, &len) != 0)
+        return -1;
+    int rc;
+    if (tx->status >= 200)
+        rc = code >= 200 && code < 300 ? send_up(tx, out, len) : -1; /* more 2xx go up, end to end */
+    else
+        rc = send_reply_bytes(tx, out, len, code);
+    osip_free(out);
+    return rc;
+}
+
+static void g_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct tm_tx *tx = arg;
+    if (tx->last)
+        send_up(tx, tx->last, tx->last_len);
+    tx->g_ms = tx->g_ms * 2 > TM_T2 ? TM_T2 : tx->g_ms * 2;
+    arm(&tx->g_ev, tx->g_ms);
+}
+
+static void wait_fired(evutil_socket_t fd, short what, void *arg)
+{
+    struct tm_tx *tx = arg;
+    if (tx->invite && tx->status >= 300 && !tx->acked)
+        tm_debug("%s %s: no ACK for our %d (timer H)", tx->method, tx->req->m->call_id->number, tx->status);
+    tm_tx_release(tx);
+}
+
+/* ---- received requests ---- */
+
+static void cancel_invite(struct tm_tx *inv)
+{
+    if (inv->status >= 200 || inv->canceled)
+        return;
+    inv->canceled = 1;
+    tm_debug("INVITE %s cancelled", inv->req->m->call_id->number);
+    if (tm_branches_pending(inv))
+        tm_cancel_branches(inv);
+    else
+        tm_tx_reply(inv, 487, NULL); /* nothing relayed yet: the route cannot relay any more */
+}
+
+int tm_request_hook(struct sip_msg *msg)
+{
+    osip_message_t *m = msg->m;
+    const char *method = m->sip_method;
+    char key[1024];
+    unsigned idx = (unsigned)request_key(m, key, sizeof key);
+    struct tm_tx *tx;
+    if (!strcmp(method, "ACK")) {
+        tx = find(idx, key, "INVITE");
+        if (!tx || tx->status < 300)
+            return 0; /* ACK for a 2xx: a new request, routed end to end */
+        if (!tx->acked) {
+            tx->acked = 1;
+            event_del(&tx->g_ev);
+            event_del(&tx->wait_ev);
+            arm(&tx->wait_ev, tx->up_proto == PROTO_UDP ? tm_cfg.wait_timer : 0); /* timer I */
+        }
+        return 1;
+    }
+    tx = find(idx, key, method);
+    if (tx) { /* a retransmission */
+        if (tx->last)
+            send_up(tx, tx->last, tx->last_len);
+        return 1;
+    }
+    tx = tm_tx_new(msg, key, idx);
+    if (!tx)
+        return 0;
+    if (!strcmp(method, "CANCEL")) {
+        struct tm_tx *inv = find(idx, key, "INVITE");
+        tm_tx_reply(tx, inv ? 200 : 481, NULL);
+        if (inv)
+            cancel_invite(inv);
+        return 1;
+    }
+    if (tx->invite)
+        tm_tx_reply(tx, 100, NULL);
+    return 0;
+}
+
+void tm_route_done(struct sip_msg *msg, int failed)
+{
+    struct tm_tx *tx = msg->tx;
+    if (failed) {
+        if (tx->status < 200 && !msg->dropped)
+            tm_tx_reply(tx, 500, "Server Internal Error");
+        return;
+    }
+    if (tx->status < 200 && !tx->nbranches && !tx->suspended) {
+        tm_debug("%s %s dropped: the route neither replied nor relayed", tx->method,
+                 msg->m->call_id ? msg->m->call_id->number : "");
+        tm_tx_release(tx);
+    }
+}

@@ -1,0 +1,281 @@
+/* Local requests (we are the UAC): tm_api.request for units and tm.request for Lua, which suspends
+ * the calling coroutine until the final reply. Main loop only. */
+#include "tm_int.h"
+#include <lauxlib.h>
+#include <lunasip/proxy.h>
+#include <lunasip/transport.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static unsigned long long uac_seq;
+
+/* "sip:x@y" -> "<sip:x@y>"; values already in name-addr form are kept. */
+static void name_addr(char *out, size_t len, const char *v)
+{
+    snprintf(out, len, strchr(v, '<') ? "%s" : "<%s>", v);
+}
+
+static struct sip_msg *build_request(const struct tm_uac_req *r, char *err, size_t errlen)
+{
+    size_t n;
+    const struct listener *lst = transport_listeners(&n);
+    char host[300] = "127.0.0.1";
+    if (n)
+        snprintf(host, sizeof host, "%s:%d", lst[0].host, lst[0].port);
+    char from[1024], to[1024], def_from[400];
+    snprintf(def_from, sizeof def_from, "sip:lunasip@%s", host);
+    name_addr(from, sizeof from, r->from ? r->from : def_from);
+    name_addr(to, sizeof to, r->to ? r->to : r->uri);
+    uac_seq++;
+    size_t blen = r->body ? r->body_len : 0;
+    size_t cap = 2048 + strlen(r->uri) + strlen(from) + strlen(to) + (r->headers ? strlen(r->headers) : 0) + blen;
+    char *buf = malloc(cap);
+    int len = snprintf(buf, cap,
+                       "%s %s SIP/2.0\r\nFrom: %s;tag=ls%llx\r\nTo: %s\r\nCall-ID: ls%llx.%lx@%s\r\n"
+                       "CSeq: 1 %s\r\nMax-Forwards: 70\r\n",
+                       r->method, r->uri, from, uac_seq ^ 0x5a5aULL, to, uac_seq, (long)time(NULL), host, r->method);
+    if (!strcasecmp(r->method, "INVITE"))
+        len += snprintf(buf + len, cap - (size_t)len, "Contact: <sip:lunasip@%s>\r\n", host);
+    if (r->headers && *r->headers) {
+        len += snprintf(buf + len, cap - (size_t)len, "%s", r->headers);
+        if (buf[len - 1] != '\n')
+            len += snprintf(buf + len, cap - (size_t)len, "\r\n");
+    }
+    if (blen)
+        len += snprintf(buf + len, cap - (size_t)len, "Content-Type: %s\r\n",
+                        r->content_type ? r->content_type
+                                        : !strcasecmp(r->method, "INVITE") ? "application/sdp" : "text/plain");
+    len += snprintf(buf + len, cap - (size_t)len, "Content-Length: %zu\r\n\r\n", blen);
+    if (blen) {
+        memcpy(buf + len, r->body, blen);
+        len += (int)blen;
+    }
+    buf[len] = '\0';
+    const char *why = NULL;
+    struct sip_msg *msg = sipmsg_parse(buf, (size_t)len, NULL, &why);
+    free(buf);
+    if (!msg)
+        snprintf(err, errlen, "cannot build the request (check method, uri, from, to, headers): %s",
+                 why ? why : "parse error");
+    return msg;
+}
+
+struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg, char *err, size_t errlen)
+{
+    if (!r->method || !*r->method || !r->uri || !*r->uri) {
+        snprintf(err, errlen, "method and uri are required");
+        return NULL;
+    }
+    if (!strcasecmp(r->method, "ACK") || !strcasecmp(r->method, "CANCEL")) {
+        snprintf(err, errlen, "%s cannot be sent as a new request", r->method);
+        return NULL;
+    }
+    struct sip_msg *msg = build_request(r, err, errlen);
+    if (!msg)
+        return NULL;
+    msg->mf_done = 1;
+    struct tm_tx *tx = tm_tx_new(msg, NULL, 0);
+    sipmsg_unref(msg);
+    if (!tx) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    tx->done = done;
+    tx->done_arg = arg;
+    if (tm_relay(tx, r->dst, r->timeout_ms, err, errlen) != 0) {
+        tx->done = NULL;
+        tm_tx_release(tx);
+        return NULL;
+    }
+    tm_debug("%s %s sent as a UAC", r->method, r->uri);
+    return (struct tm_uac *)tx;
+}
+
+void tm_request_cancel(struct tm_uac *h)
+{
+    struct tm_tx *tx = (struct tm_tx *)h;
+    tx->done = NULL;
+    tx->done_arg = NULL;
+}
+
+/* Called once the local request has its final outcome (again for later finals: ignored). */
+void tm_uac_finish(struct tm_tx *tx, struct tm_branch *br)
+{
+    if (tx->status)
+        return; /* reported already */
+    tm_uac_fn done = tx->done;
+    void *arg = tx->done_arg;
+    tx->done = NULL;
+    tx->status = br ? br->status : 500;
+    /* linger to absorb retransmitted final replies (and ACK negative INVITE ones) */
+    struct timeval tv = { tm_cfg.wait_timer / 1000, (tm_cfg.wait_timer % 1000) * 1000 };
+    event_add(&tx->wait_ev, &tv);
+    if (!done)
+        return;
+    if (!br)
+        done(0, "no reply", NULL, arg);
+    else if (br->local_reply && br->status != 408)
+        done(0, br->why, NULL, arg);
+    else if (br->local_reply)
+        done(408, "Request Timeout", NULL, arg);
+    else
+        done(br->status, br->reply->m->reason_phrase ? br->reply->m->reason_phrase : "", br->reply, arg);
+}
+
+/* ---- Lua: tm.request{...} ---- */
+
+static void push_reply_table(lua_State *L, int status, const char *reason, struct sip_msg *reply)
+{
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, status);
+    lua_setfield(L, -2, "status");
+    lua_pushstring(L, reason);
+    lua_setfield(L, -2, "reason");
+    lua_newtable(L); /* headers: lower-case full names; repeated ones joined with ", " */
+    char *text = NULL;
+    size_t len = 0;
+    const char *body = "";
+    size_t body_len = 0;
+    if (reply && sipmsg_print(reply->m, &text, &len) == 0) {
+        char *p = strstr(text, "\r\n"), *end = strstr(text, "\r\n\r\n");
+        if (end) {
+            body = end + 4;
+            body_len = len - (size_t)(body - text);
+        }
+        while (p && end && p < end) {
+            char *line = p + 2, *eol = strstr(line, "\r\n"), *colon = memchr(line, ':', (size_t)(eol - line));
+            p = eol;
+            if (!colon || eol == line)
+                continue;
+            char name[128], buf[128], full[128];
+            snprintf(name, sizeof name, "%.*s", (int)(colon - line), line);
+            while (name[0] && (name[strlen(name) - 1] == ' ' || name[strlen(name) - 1] == '\t'))
+                name[strlen(name) - 1] = '\0';
+            snprintf(full, sizeof full, "%s", sipmsg_header_name(name, buf, sizeof buf));
+            for (char *c = full; *c; c++)
+                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            const char *v = colon + 1;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            if (lua_getfield(L, -1, full) == LUA_TSTRING) {
+                lua_pushliteral(L, ", ");
+                lua_pushlstring(L, v, (size_t)(eol - v));
+                lua_concat(L, 3);
+            } else {
+                lua_pop(L, 1);
+                lua_pushlstring(L, v, (size_t)(eol - v));
+            }
+            lua_setfield(L, -2, full);
+        }
+    }
+    lua_setfield(L, -2, "headers");
+    lua_pushlstring(L, body, body_len);
+    lua_setfield(L, -2, "body");
+    osip_free(text);
+}
+
+static void lua_request_done(int status, const char *reason, struct sip_msg *reply, void *arg)
+{
+    struct coro *c = arg;
+    if (status == 0) {
+        lua_pushnil(c->L);
+        lua_pushstring(c->L, reason);
+        coro_resume(c, NULL, 2);
+        return;
+    }
+    push_reply_table(c->L, status, reason, reply);
+    coro_resume(c, NULL, 1);
+}
+
+static void lua_request_cancel(struct coro *c, void *h)
+{
+    tm_request_cancel(h);
+}
+
+static const char *opt_string(lua_State *L, const char *field)
+{
+    int t = lua_getfield(L, 1, field);
+    const char *v = NULL;
+    if (t == LUA_TSTRING)
+        v = lua_tostring(L, -1);
+    else if (t != LUA_TNIL)
+        luaL_error(L, "tm.request: '%s' must be a string", field);
+    lua_pop(L, 1); /* the string stays referenced by the argument table */
+    return v;
+}
+
+/* Headers given as {Name = value}, {"Name: value", ...} or a "Name: value\r\n..." string; the
+ * result stays on the stack. */
+static const char *headers_arg(lua_State *L)
+{
+    int t = lua_getfield(L, 1, "headers");
+    if (t == LUA_TNIL) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    if (t == LUA_TSTRING)
+        return lua_tostring(L, -1);
+    if (t != LUA_TTABLE)
+        luaL_error(L, "tm.request: 'headers' must be a table or a string");
+    int tbl = lua_gettop(L);
+    lua_pushliteral(L, "");
+    int acc = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, tbl)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+        const char *v = lua_tostring(L, -1);
+        if (!v || strpbrk(v, "\r\n") || (k && (!*k || strpbrk(k, " \t\r\n:"))))
+            luaL_error(L, "tm.request: bad header '%s'", k ? k : v ? v : "?");
+        lua_pushvalue(L, acc);
+        if (k)
+            lua_pushfstring(L, "%s: %s\r\n", k, v);
+        else
+            lua_pushfstring(L, "%s\r\n", v);
+        lua_concat(L, 2);
+        lua_replace(L, acc);
+        lua_pop(L, 1);
+    }
+    return lua_tostring(L, acc);
+}
+
+int tm_lua_request(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    struct tm_uac_req r = { 0 };
+    r.method = opt_string(L, "method");
+    r.uri = opt_string(L, "uri");
+    r.from = opt_string(L, "from");
+    r.to = opt_string(L, "to");
+    r.dst = opt_string(L, "dst");
+    luaL_argcheck(L, r.method && r.uri, 1, "method and uri are required");
+    if (lua_getfield(L, 1, "body") == LUA_TSTRING)
+        r.body = lua_tolstring(L, -1, &r.body_len);
+    lua_pop(L, 1);
+    if (lua_getfield(L, 1, "timeout") != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) <= 0)
+            return luaL_error(L, "tm.request: timeout must be a positive number of ms");
+        r.timeout_ms = (long)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, 1, "content_type") == LUA_TSTRING)
+        r.content_type = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    r.headers = headers_arg(L);
+    struct coro *c = coro_of(L);
+    if (!c || !c->running)
+        return luaL_error(L, "tm.request can only be called in a route, timer or spawned coroutine");
+    if (c->kind == CORO_REQUEST && !(coro_request_can_wait && coro_request_can_wait(c)))
+        return luaL_error(L, "tm.request: this request route cannot wait (its transaction has ended)");
+    char err[256];
+    struct tm_uac *h = tm_request(&r, lua_request_done, c, err, sizeof err);
+    if (!h) {
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    coro_wait(c, lua_request_cancel, h);
+    return lua_yield(L, 0);
+}
