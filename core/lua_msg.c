@@ -10,13 +10,18 @@
 #include <string.h>
 #include <strings.h>
 
-#define MSG_MT "lunasip.msg"
+#define MSG_MT LUA_MSG_MT
 
 int (*lua_msg_reply_hook)(struct sip_msg *req, osip_message_t *reply); /* set by tm */
 
 struct sip_msg *lua_msg_check(lua_State *L, int idx)
 {
-    return *(struct sip_msg **)luaL_checkudata(L, idx, MSG_MT);
+    void *u = luaL_testudata(L, idx, MSG_MT);
+    if (!u)
+        u = luaL_testudata(L, idx, LUA_HTTP_REQ_MT);
+    if (!u)
+        luaL_typeerror(L, idx, "msg");
+    return *(struct sip_msg **)u;
 }
 
 void lua_msg_push(lua_State *L, struct sip_msg *msg)
@@ -62,13 +67,14 @@ static int msg_gc(lua_State *L)
     return 0;
 }
 
-static int msg_index(lua_State *L)
+int lua_msg_index(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
     osip_message_t *m = msg->m;
     const char *k = luaL_checkstring(L, 2);
-    /* methods first */
-    if (luaL_getmetafield(L, 1, "methods") == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
+    /* methods first (the msg ones, also for objects built on msg) */
+    if (luaL_getmetatable(L, MSG_MT) == LUA_TTABLE && lua_getfield(L, -1, "methods") == LUA_TTABLE &&
+        lua_getfield(L, -1, k) != LUA_TNIL)
         return 1;
     if (!strcmp(k, "method")) {
         lua_pushstring(L, MSG_IS_REQUEST(m) ? m->sip_method : m->cseq ? m->cseq->method : NULL);
@@ -124,7 +130,7 @@ static int msg_index(lua_State *L)
     return 1;
 }
 
-static int msg_newindex(lua_State *L)
+int lua_msg_newindex(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
     const char *k = luaL_checkstring(L, 2);
@@ -351,7 +357,7 @@ static int msg_drop(lua_State *L)
     return 0;
 }
 
-static int msg_tostring(lua_State *L)
+int lua_msg_tostring(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
     char *s;
@@ -374,8 +380,8 @@ void lua_msg_open(lua_State *L)
         { "drop", msg_drop },               { NULL, NULL },
     };
     static const luaL_Reg meta[] = {
-        { "__index", msg_index }, { "__newindex", msg_newindex },
-        { "__gc", msg_gc },       { "__tostring", msg_tostring },
+        { "__index", lua_msg_index }, { "__newindex", lua_msg_newindex },
+        { "__gc", msg_gc },           { "__tostring", lua_msg_tostring },
         { NULL, NULL },
     };
     luaL_newmetatable(L, MSG_MT);

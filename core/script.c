@@ -1,5 +1,6 @@
 #include "script.h"
 #include <lunasip/coro.h>
+#include "http.h"
 #include "log.h"
 #include <lunasip/lua.h>
 #include "server.h"
@@ -56,6 +57,8 @@ static void script_free(struct script *s)
         free(s->units[i]);
     free(s->listen);
     free(s->units);
+    free(s->http_listen);
+    free(s->http_token);
     free(s->path);
     free(s);
 }
@@ -100,6 +103,53 @@ static int read_strings(lua_State *L, const char *what, char ***out, int *n, cha
     return 0;
 }
 
+/* config.http = { listen = "127.0.0.1:8080" | 8080, token = "...", max_body = bytes }; the
+ * table is on top of L. */
+static int read_http(struct script *s, lua_State *L, char *err, size_t errlen)
+{
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "config.http must be a table { listen = \"127.0.0.1:8080\", token = ... }");
+        return -1;
+    }
+    int rc = -1, t = lua_getfield(L, -1, "listen");
+    if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+        char host[128], why[256];
+        int port;
+        const char *spec = lua_tostring(L, -1);
+        if (http_parse_listen(spec, host, sizeof host, &port, why, sizeof why) != 0) {
+            snprintf(err, errlen, "config.http.listen: %s", why);
+            goto out;
+        }
+        char buf[160];
+        snprintf(buf, sizeof buf, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+        s->http_listen = strdup(buf);
+    } else if (t != LUA_TNIL) {
+        snprintf(err, errlen, "config.http.listen must be \"host:port\" or a port number");
+        goto out;
+    }
+    lua_pop(L, 1);
+    t = lua_getfield(L, -1, "token");
+    if (t == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
+        s->http_token = strdup(lua_tostring(L, -1));
+    } else if (t != LUA_TNIL) {
+        snprintf(err, errlen, "config.http.token must be a non-empty string");
+        goto out;
+    }
+    lua_pop(L, 1);
+    t = lua_getfield(L, -1, "max_body");
+    if (t != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0) {
+            snprintf(err, errlen, "config.http.max_body must be a number of bytes");
+            goto out;
+        }
+        s->http_max_body = (long)lua_tointeger(L, -1);
+    }
+    rc = 0;
+out:
+    lua_pop(L, 1);
+    return rc;
+}
+
 static int read_config(struct script *s, char *err, size_t errlen)
 {
     lua_State *L = s->L;
@@ -139,6 +189,9 @@ static int read_config(struct script *s, char *err, size_t errlen)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+    if (lua_getfield(L, -1, "http") != LUA_TNIL && read_http(s, L, err, errlen) != 0)
+        goto out;
+    lua_pop(L, 1);
     int t = lua_getfield(L, -1, "units");
     if (t == LUA_TTABLE) {
         lua_pushnil(L);
@@ -169,6 +222,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     s->refs = 1;
     s->log_level = -1;
     s->tcp_idle_timeout = -1;
+    s->http_max_body = -1;
     s->path = path ? strdup(path) : NULL;
     s->L = luaL_newstate();
     if (!s->L) {
@@ -181,6 +235,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     lua_setfield(s->L, LUA_REGISTRYINDEX, "lunasip.script");
     lua_msg_open(s->L);
     lua_sip_open(s->L);
+    lua_http_open(s->L);
     unit_open_lua(s->L);
     lua_pushcfunction(s->L, traceback);
     int rc = path ? luaL_loadfilex(s->L, path, "t")

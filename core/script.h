@@ -19,6 +19,9 @@ struct script {
     double tcp_idle_timeout;    /* seconds, < 0 when absent */
     char **units;               /* names of config.units keys */
     int nunits;
+    char *http_listen;          /* config.http.listen as "host:port", NULL: no HTTP server */
+    char *http_token;           /* config.http.token, NULL: no auth */
+    long http_max_body;         /* config.http.max_body in bytes, -1 when absent */
 };
 
 extern struct script *script_current;

@@ -1,6 +1,7 @@
 /* Start-up, reload and shutdown around the one libevent loop. */
 #include "server.h"
 #include <lunasip/coro.h>
+#include "http.h"
 #include "log.h"
 #include "script.h"
 #include <lunasip/transport.h>
@@ -37,6 +38,7 @@ static void apply_settings(const struct script *s)
     log_set_level((s->log_level >= 0 ? s->log_level : LS_LOG_INFO) + opts.log_delta);
     if (s->tcp_idle_timeout > 0)
         transport_set_tcp_idle_timeout((int)(s->tcp_idle_timeout * 1000));
+    http_configure(s->http_token, s->http_max_body); /* config.http.listen changes need a restart */
 }
 
 static void run_on_start(struct script *s)
@@ -123,6 +125,10 @@ int server_run(const struct server_options *o)
             goto out;
         }
     }
+    if (s->http_listen && http_start(base, s->http_listen, err, sizeof err) != 0) {
+        log_error("cannot listen: %s", err);
+        goto out;
+    }
     if (unit_start_all(err, sizeof err) != 0) {
         log_error("%s", err);
         goto out;
@@ -139,6 +145,7 @@ int server_run(const struct server_options *o)
     event_base_dispatch(base);
     status = 0;
 out:
+    http_stop(); /* cancels the routes of pending HTTP requests, so before coro_cancel_all */
     coro_cancel_all();
     if (s)
         script_unref(s);

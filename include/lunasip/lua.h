@@ -6,11 +6,22 @@
 
 struct sip_msg;
 
+#define LUA_MSG_MT "lunasip.msg"           /* metatable of msg objects */
+#define LUA_HTTP_REQ_MT "lunasip.http_req" /* metatable of on_http's req, an object built on msg */
+
+/* Objects built on msg (on_http's req) are full userdata whose first member is the
+ * struct sip_msg *; lua_msg_check accepts them, and their metamethods fall back to these:
+ * __index (msg methods, then msg fields), __newindex (ruri, du) and __tostring. */
+int lua_msg_index(lua_State *L);
+int lua_msg_newindex(lua_State *L);
+int lua_msg_tostring(lua_State *L);
+
 /* Register the msg metatable in L. */
 void lua_msg_open(lua_State *L);
 /* Push a msg object for msg (takes a new reference). */
 void lua_msg_push(lua_State *L, struct sip_msg *msg);
-/* The message at idx, raising a Lua error when it is not one. */
+/* The message at idx (a msg, or an object built on one such as req), raising a Lua error
+ * when it is neither. */
 struct sip_msg *lua_msg_check(lua_State *L, int idx);
 
 /* Set by tm: sends msg:reply()'s reply through the request's transaction (msg->tx != NULL). */

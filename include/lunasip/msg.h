@@ -5,6 +5,8 @@
 #include <osipparser2/osip_parser.h>
 #include <lunasip/transport.h>
 
+struct http_req;
+
 struct sip_msg {
     int refs;
     osip_message_t *m;
@@ -16,6 +18,8 @@ struct sip_msg {
     unsigned mf_done : 1;      /* Max-Forwards already checked and decremented */
     unsigned rr_wanted : 1;    /* msg:record_route() was called; Record-Route added on forward */
     void *tx;                  /* the transaction of this request, owned by tm (NULL without) */
+    struct http_req *http;     /* set while msg is the SIP-shaped twin of an HTTP request
+                                * (on_http's req, core/http_req.c); NULL for SIP messages */
 };
 
 /* Initialise libosip2 (once, before any parse); its diagnostics go to the debug log. */

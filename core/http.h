@@ -1,0 +1,73 @@
+/* The HTTP side of the core: the evhttp server and its built-in API (http.c), the on_http
+ * route and its req object plus the http.request client (http_req.c, http_client.c), and the
+ * Prometheus text of /metrics (metrics.c). Main loop only. */
+#ifndef CORE_HTTP_H
+#define CORE_HTTP_H
+#include <lua.h>
+#include <jansson.h>
+#include <lunasip/http.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct evhttp_request;
+struct evbuffer;
+
+#define HTTP_DEFAULT_MAX_BODY (1024 * 1024) /* bytes, when config.http.max_body is absent */
+#define HTTP_MAX_HEADERS 16384              /* bytes of request line + headers */
+
+/* Parse config.http.listen: "127.0.0.1:8080", "[::1]:8080", "8080" or ":8080" (loopback).
+ * host gets the address without brackets. Returns 0, or -1 with the reason in err. */
+int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, char *err, size_t errlen);
+
+/* Listen on spec (config.http.listen). Returns 0, or -1 with the reason in err. */
+int http_start(struct event_base *base, const char *spec, char *err, size_t errlen);
+/* Settings that follow each (re)load of the script: the Bearer token (NULL: none) and the body
+ * limit (< 0: the default). */
+void http_configure(const char *token, long max_body);
+/* Close the server: routes still waiting are cancelled, nothing is written to their clients.
+ * Call before coro_cancel_all(). */
+void http_stop(void);
+
+/* The unit or built-in route serving method on path: 0 with *fn and *arg set; 404 when no
+ * registered prefix matches; 405 when the longest matching prefix has no route for method
+ * (allow then lists the methods it has, "GET, POST"). */
+int http_route_find(const char *method, const char *path, ls_http_handler *fn, void **arg,
+                    char *allow, size_t allowlen);
+
+/* Answer req with body (reference stolen; NULL sends {}) as application/json. */
+void http_send_json(struct evhttp_request *req, int status, json_t *body);
+/* Answer req with {"error": message}. */
+void http_send_error(struct evhttp_request *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Count a response sent by any path (for lunasip_http_responses_total). */
+void http_count_response(int status);
+
+/* Counters read by metrics.c. */
+enum http_method_stat { HM_GET, HM_POST, HM_PUT, HM_DELETE, HM_PATCH, HM_HEAD, HM_OPTIONS, HM_OTHER, HM__COUNT };
+extern uint64_t http_requests[HM__COUNT];  /* requests received, by method */
+extern uint64_t http_responses[6];         /* responses sent by class 1..5 (0 unused) */
+extern uint64_t http_route_runs;           /* on_http coroutines started */
+extern uint64_t http_client_requests;      /* http.request calls that went out */
+extern uint64_t http_client_failures;      /* ... that ended without a response */
+const char *http_method_name(enum http_method_stat m);
+/* The method of req as a string ("GET"), and its counter slot. */
+const char *http_req_method(struct evhttp_request *req, enum http_method_stat *slot);
+
+/* http_req.c: run the script's on_http for req. Returns 0 when the current script has no
+ * on_http (nothing was sent: the caller answers 404), 1 when the route took the request
+ * (answered now or later, or cancelled when the client goes away). */
+int http_route_run(struct evhttp_request *req);
+/* Cancel the on_http routes still running (at exit, once no client can be answered). */
+void http_routes_cancel_all(void);
+
+/* Register the req metatable, the `http` table (http.request) and the `json` global
+ * (lua-cjson's cjson.safe, when installed) in a script state. */
+void lua_http_open(lua_State *L);
+void lua_http_req_open(lua_State *L);    /* http_req.c */
+void lua_http_client_open(lua_State *L); /* http_client.c */
+
+/* metrics.c: the whole /metrics text (core metrics, then each unit's writer). */
+void metrics_write(struct evbuffer *out);
+
+#endif

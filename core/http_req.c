@@ -1,0 +1,578 @@
+/* on_http routes: each HTTP request the built-in API does not serve runs the script's
+ * on_http(req) in its own coroutine (CORO_HTTP). req is an object built on msg: behind it is
+ * a complete SIP request (method = the HTTP method, the HTTP headers copied in, From/To/
+ * Call-ID/CSeq/Via made up when the client sent none) so that everything written for SIP
+ * messages works on it, and its own fields (path, query, body, reply) serve the HTTP side.
+ *
+ * Lifetime: struct http_req is refcounted: the server side holds one reference until the
+ * route ends (or is cancelled because the client went away), each Lua userdata one more.
+ * hr->req is the evhttp request while it can still be answered, NULL after req:reply, after
+ * the automatic 500, or once the client closed the connection. Main loop only. */
+#include "http.h"
+#include <lunasip/coro.h>
+#include <lunasip/lua.h>
+#include <lunasip/msg.h>
+#include <lunasip/transport.h>
+#include "log.h"
+#include "script.h"
+#include "server.h"
+#include <errno.h>
+#include <sys/socket.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/util.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+uint64_t http_route_runs;
+
+struct http_header {
+    char *name, *value;
+};
+
+struct http_req {
+    int refs;                       /* server side + Lua userdata */
+    struct evhttp_request *req;     /* NULL once answered or the client went away */
+    struct evhttp_connection *evcon;/* the client's connection (valid while req is) */
+    struct sip_msg *msg;            /* the SIP-shaped twin (reference held) */
+    struct coro *coro;              /* the route while it runs */
+    struct event *watch;            /* notices the client closing while the route waits */
+    char method[16];
+    char *path;                     /* decoded */
+    char *query;                    /* raw query string, or NULL */
+    char *body;
+    size_t body_len;
+    struct http_header *hdrs;       /* the HTTP request headers as received */
+    int nhdrs;
+    char src_ip[64];
+    int src_port;
+    struct timespec arrived;        /* CLOCK_MONOTONIC, for req.elapsed_ms */
+    unsigned answered : 1;          /* a reply went out (req:reply or the automatic 500) */
+    struct http_req *prev, *next;   /* routes still running (for http_routes_cancel_all) */
+};
+
+/* The req userdata: the msg pointer first, so that lua_msg_check works on it. */
+struct req_ud {
+    struct sip_msg *msg;
+    struct http_req *hr;
+};
+
+static struct http_req *running; /* requests whose route runs */
+
+static void running_add(struct http_req *hr)
+{
+    hr->next = running;
+    if (running)
+        running->prev = hr;
+    running = hr;
+}
+
+static void running_remove(struct http_req *hr)
+{
+    if (hr->prev)
+        hr->prev->next = hr->next;
+    else
+        running = hr->next;
+    if (hr->next)
+        hr->next->prev = hr->prev;
+    hr->prev = hr->next = NULL;
+}
+
+static void hr_unref(struct http_req *hr)
+{
+    if (!hr || --hr->refs > 0)
+        return;
+    if (hr->msg) {
+        hr->msg->http = NULL;
+        sipmsg_unref(hr->msg);
+    }
+    for (int i = 0; i < hr->nhdrs; i++) {
+        free(hr->hdrs[i].name);
+        free(hr->hdrs[i].value);
+    }
+    free(hr->hdrs);
+    free(hr->path);
+    free(hr->query);
+    free(hr->body);
+    free(hr);
+}
+
+/* ---- the SIP-shaped twin ---- */
+
+/* 16 hex digits of randomness (libevent's ChaCha-based RNG). */
+static void random_hex(char *out)
+{
+    unsigned char b[8];
+    evutil_secure_rng_get_bytes(b, sizeof b);
+    for (int i = 0; i < 8; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static void host_port(const struct sockaddr_storage *sa, char *out, size_t len, char *ip, size_t iplen, int *port)
+{
+    addr_ip_port(sa, ip, iplen, port);
+    snprintf(out, len, sa->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, *port);
+}
+
+/* Headers the twin takes from the HTTP request when they parse: everything but those that
+ * describe the HTTP body or connection. */
+static int skip_header(const char *name)
+{
+    static const char *skip[] = { "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive" };
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (!strcasecmp(name, skip[i]))
+            return 1;
+    return 0;
+}
+
+static struct sip_msg *twin_build(struct http_req *hr, const struct sockaddr_storage *local,
+                                  const struct sockaddr_storage *peer, socklen_t peerlen)
+{
+    osip_message_t *m;
+    char srv[96], cli[96], ip[64], buf[256], rnd[17];
+    int port;
+    if (osip_message_init(&m) != 0)
+        return NULL;
+    host_port(local, srv, sizeof srv, ip, sizeof ip, &port);
+    host_port(peer, cli, sizeof cli, hr->src_ip, sizeof hr->src_ip, &hr->src_port);
+    osip_message_set_method(m, osip_strdup(hr->method));
+    osip_message_set_version(m, osip_strdup("SIP/2.0"));
+    osip_uri_t *ruri;
+    snprintf(buf, sizeof buf, "sip:%s", srv);
+    if (osip_uri_init(&ruri) != 0 || osip_uri_parse(ruri, buf) != 0) {
+        osip_uri_free(ruri);
+        osip_message_free(m);
+        return NULL;
+    }
+    osip_message_set_uri(m, ruri);
+    for (int i = 0; i < hr->nhdrs; i++)
+        if (!skip_header(hr->hdrs[i].name))
+            sipmsg_header_append(m, hr->hdrs[i].name, hr->hdrs[i].value); /* kept only when it parses */
+    if (!osip_list_size(&m->vias)) {
+        random_hex(rnd);
+        snprintf(buf, sizeof buf, "SIP/2.0/TCP %s;branch=z9hG4bKh%s;rport", cli, rnd);
+        osip_message_set_via(m, buf);
+    }
+    if (!m->from) {
+        snprintf(buf, sizeof buf, "<sip:%s>", cli);
+        osip_message_set_from(m, buf);
+    }
+    if (m->from && !sipmsg_tag(m->from)) {
+        random_hex(rnd);
+        osip_from_set_tag(m->from, osip_strdup(rnd));
+    }
+    if (!m->to) {
+        snprintf(buf, sizeof buf, "<sip:%s>", srv);
+        osip_message_set_to(m, buf);
+    }
+    if (!m->call_id) {
+        static unsigned long seq;
+        random_hex(rnd);
+        snprintf(buf, sizeof buf, "%s-%lx@%s", rnd, ++seq, ip);
+        osip_message_set_call_id(m, buf);
+    }
+    if (!m->cseq) {
+        snprintf(buf, sizeof buf, "1 %s", hr->method);
+        osip_message_set_cseq(m, buf);
+    }
+    osip_message_force_update(m);
+    if (!m->from || !m->to || !m->call_id || !m->cseq || !osip_list_size(&m->vias)) {
+        osip_message_free(m);
+        return NULL;
+    }
+    struct sip_msg *msg = sipmsg_wrap(m);
+    msg->src.addr.proto = PROTO_TCP;
+    memcpy(&msg->src.addr.sa, peer, peerlen);
+    msg->src.addr.salen = peerlen;
+    msg->http = hr;
+    return msg;
+}
+
+static struct http_req *hr_new(struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    struct sockaddr_storage local = { 0 }, peer = { 0 };
+    socklen_t llen = sizeof local, plen = sizeof peer;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+        return NULL;
+    struct http_req *hr = calloc(1, sizeof *hr);
+    if (!hr)
+        abort();
+    hr->refs = 1;
+    hr->req = req;
+    clock_gettime(CLOCK_MONOTONIC, &hr->arrived);
+    hr->evcon = evcon;
+    snprintf(hr->method, sizeof hr->method, "%s", http_req_method(req, NULL));
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
+    hr->path = evhttp_uridecode(raw && *raw ? raw : "/", 0, NULL);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    hr->query = q ? strdup(q) : NULL;
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    hr->body_len = evbuffer_get_length(in);
+    hr->body = malloc(hr->body_len + 1);
+    evbuffer_copyout(in, hr->body, hr->body_len);
+    hr->body[hr->body_len] = '\0';
+    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    struct evkeyval *kv;
+    TAILQ_FOREACH(kv, h, next)
+        hr->nhdrs++;
+    hr->hdrs = calloc((size_t)hr->nhdrs + 1, sizeof *hr->hdrs);
+    int i = 0;
+    TAILQ_FOREACH(kv, h, next) {
+        hr->hdrs[i].name = strdup(kv->key);
+        hr->hdrs[i++].value = strdup(kv->value);
+    }
+    hr->msg = twin_build(hr, &local, &peer, plen);
+    if (!hr->path || !hr->msg) {
+        if (!hr->msg)
+            log_warn("http: cannot build the SIP view of %s %s", hr->method, hr->path ? hr->path : "");
+        hr_unref(hr);
+        return NULL;
+    }
+    return hr;
+}
+
+/* ---- answering ---- */
+
+static void watch_stop(struct http_req *hr)
+{
+    if (hr->watch)
+        event_free(hr->watch);
+    hr->watch = NULL;
+}
+
+/* Send the reply (takes body) and forget the request: evhttp owns it from here. */
+static void hr_send(struct http_req *hr, int status, struct evbuffer *body)
+{
+    watch_stop(hr);
+    evhttp_connection_set_closecb(hr->evcon, NULL, NULL);
+    http_count_response(status);
+    evhttp_send_reply(hr->req, status, NULL, body);
+    hr->req = NULL;
+    hr->answered = 1;
+}
+
+static void hr_send_error(struct http_req *hr, int status, const char *msg)
+{
+    json_t *j = json_pack("{s:s}", "error", msg);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "%s\n", text ? text : "{}");
+    free(text);
+    evhttp_add_header(evhttp_request_get_output_headers(hr->req), "Content-Type", "application/json");
+    hr_send(hr, status, b);
+    evbuffer_free(b);
+}
+
+/* The route ended (done or error): a request it did not answer gets 500. */
+static void route_done(struct coro *c, enum coro_status st, const char *err)
+{
+    struct http_req *hr = c->data;
+    hr->coro = NULL;
+    running_remove(hr);
+    if (hr->req && !hr->answered)
+        hr_send_error(hr, 500, st == CORO_ERROR ? "the on_http route failed (see the server log)"
+                                                : "the on_http route ended without replying");
+    hr_unref(hr);
+}
+
+/* The client's connection is going away while the route still waits (also at exit, from
+ * evhttp_free). evhttp detaches a request the user has not answered when the peer closes,
+ * and then nobody frees it but us; when it is still attached, evhttp frees it. */
+static void client_closed(struct evhttp_connection *evcon, void *arg)
+{
+    struct http_req *hr = arg;
+    struct evhttp_request *req = hr->req;
+    evhttp_connection_set_closecb(evcon, NULL, NULL);
+    watch_stop(hr);
+    hr->req = NULL;
+    if (req && !evhttp_request_get_connection(req))
+        evhttp_request_free(req);
+    log_debug("http: client of %s %s went away before the reply: route cancelled", hr->method, hr->path);
+    struct coro *c = hr->coro;
+    hr->coro = NULL;
+    if (c) {
+        running_remove(hr);
+        coro_cancel(c); /* done() does not run: drop its reference here */
+    }
+    hr_unref(hr);
+}
+
+void http_routes_cancel_all(void)
+{
+    while (running) {
+        struct http_req *hr = running;
+        struct coro *c = hr->coro;
+        running_remove(hr);
+        hr->coro = NULL;
+        coro_cancel(c);
+        hr_unref(hr);
+    }
+}
+
+/* evhttp (2.1) stops reading a connection while its request is being answered, so it would
+ * only notice a client that went away when the reply fails. Watch the socket ourselves: EOF
+ * or an error frees the connection, which runs client_closed(). Pipelined bytes end the watch. */
+static void client_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct http_req *hr = arg;
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        event_add(hr->watch, NULL);
+        return;
+    }
+    watch_stop(hr);
+    if (n <= 0 && hr->req)
+        evhttp_connection_free(hr->evcon); /* client_closed() runs from here */
+}
+
+static void watch_start(struct http_req *hr)
+{
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(hr->evcon);
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    if (fd < 0)
+        return;
+    hr->watch = event_new(server_base(), fd, EV_READ, client_readable, hr);
+    event_add(hr->watch, NULL);
+}
+
+int http_route_run(struct evhttp_request *req)
+{
+    lua_State *L = script_current ? script_current->L : NULL;
+    if (!L || lua_getglobal(L, "on_http") != LUA_TFUNCTION) {
+        if (L)
+            lua_pop(L, 1);
+        return 0;
+    }
+    lua_pop(L, 1);
+    struct http_req *hr = hr_new(req);
+    if (!hr) {
+        http_send_error(req, 400, "cannot make a SIP view of this request");
+        return 1;
+    }
+    struct coro *c = coro_new(script_current, CORO_HTTP, hr->msg);
+    script_route(c->L, "on_http");
+    struct req_ud *u = lua_newuserdatauv(c->L, sizeof *u, 0);
+    u->msg = hr->msg;
+    u->hr = hr;
+    hr->refs++;
+    luaL_setmetatable(c->L, LUA_HTTP_REQ_MT);
+    c->done = route_done;
+    c->data = hr;
+    hr->coro = c;
+    running_add(hr);
+    http_route_runs++;
+    evhttp_connection_set_closecb(hr->evcon, client_closed, hr);
+    hr->refs++; /* held across the first run */
+    coro_resume(c, NULL, 1);
+    if (hr->req && hr->coro)
+        watch_start(hr);
+    hr_unref(hr);
+    return 1;
+}
+
+/* ---- the req object ---- */
+
+static struct http_req *check_req(lua_State *L)
+{
+    return ((struct req_ud *)luaL_checkudata(L, 1, LUA_HTTP_REQ_MT))->hr;
+}
+
+static int req_gc(lua_State *L)
+{
+    struct req_ud *u = luaL_checkudata(L, 1, LUA_HTTP_REQ_MT);
+    hr_unref(u->hr);
+    u->hr = NULL;
+    u->msg = NULL;
+    return 0;
+}
+
+static const char *check_token(lua_State *L, int idx, const char *what)
+{
+    const char *s = luaL_checkstring(L, idx);
+    if (!*s || strpbrk(s, "\r\n:"))
+        luaL_error(L, "req:reply(): bad header %s '%s'", what, s);
+    return s;
+}
+
+/* req:reply(status [, body [, headers]]): true, or nil and a reason when the client is gone. */
+static int req_reply(lua_State *L)
+{
+    struct http_req *hr = check_req(L);
+    lua_Integer status = luaL_checkinteger(L, 2);
+    size_t blen = 0;
+    const char *body = luaL_optlstring(L, 3, NULL, &blen);
+    luaL_argcheck(L, status >= 100 && status <= 599, 2, "HTTP status must be 100-599");
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        lua_pushnil(L);
+        while (lua_next(L, 4)) { /* check everything before anything is added */
+            check_token(L, -2, "name");
+            if (strpbrk(luaL_checkstring(L, -1), "\r\n"))
+                return luaL_error(L, "req:reply(): header values may not contain CR or LF");
+            lua_pop(L, 1);
+        }
+    }
+    if (hr->answered)
+        return luaL_error(L, "req:reply(): this request was already answered");
+    if (!hr->req) {
+        lua_pushnil(L);
+        lua_pushstring(L, "the client went away");
+        return 2;
+    }
+    struct evkeyvalq *out = evhttp_request_get_output_headers(hr->req);
+    if (!lua_isnoneornil(L, 4)) {
+        lua_pushnil(L);
+        while (lua_next(L, 4)) {
+            evhttp_add_header(out, lua_tostring(L, -2), lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    if (blen && !evhttp_find_header(out, "Content-Type"))
+        evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, body ? body : "", blen);
+    hr_send(hr, (int)status, b);
+    evbuffer_free(b);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* req:header(name): the SIP view first (compact forms, folding), then the raw HTTP header
+ * (HTTP headers that are not valid SIP, e.g. Authorization: Bearer, live only there). */
+static int req_header(lua_State *L)
+{
+    struct http_req *hr = check_req(L);
+    const char *name = luaL_checkstring(L, 2);
+    char *v;
+    if (sipmsg_header_get(hr->msg->m, name, 0, &v) == 0) {
+        lua_pushstring(L, v);
+        free(v);
+        return 1;
+    }
+    for (int i = 0; i < hr->nhdrs; i++)
+        if (!strcasecmp(hr->hdrs[i].name, name))
+            return lua_pushstring(L, hr->hdrs[i].value), 1;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int req_headers(lua_State *L)
+{
+    struct http_req *hr = check_req(L);
+    const char *name = luaL_checkstring(L, 2);
+    char *v;
+    int n = 0;
+    lua_newtable(L);
+    for (; sipmsg_header_get(hr->msg->m, name, n, &v) == 0; n++) {
+        lua_pushstring(L, v);
+        free(v);
+        lua_rawseti(L, -2, n + 1);
+    }
+    for (int i = 0; n == 0 && i < hr->nhdrs; i++)
+        if (!strcasecmp(hr->hdrs[i].name, name)) {
+            lua_pushstring(L, hr->hdrs[i].value);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+    return 1;
+}
+
+static void push_query(lua_State *L, const char *query)
+{
+    struct evkeyvalq kv;
+    struct evkeyval *e;
+    lua_newtable(L);
+    if (!query || evhttp_parse_query_str(query, &kv) != 0)
+        return;
+    TAILQ_FOREACH(e, &kv, next) {
+        if (lua_getfield(L, -1, e->key) == LUA_TNIL) { /* the first value of a repeated key wins */
+            lua_pushstring(L, e->value);
+            lua_setfield(L, -3, e->key);
+        }
+        lua_pop(L, 1);
+    }
+    evhttp_clear_headers(&kv);
+}
+
+static int req_index(lua_State *L)
+{
+    struct http_req *hr = check_req(L);
+    const char *k = luaL_checkstring(L, 2);
+    if (luaL_getmetafield(L, 1, "methods") == LUA_TTABLE && lua_getfield(L, -1, k) != LUA_TNIL)
+        return 1;
+    if (!strcmp(k, "method"))
+        lua_pushstring(L, hr->method);
+    else if (!strcmp(k, "path"))
+        lua_pushstring(L, hr->path);
+    else if (!strcmp(k, "query"))
+        push_query(L, hr->query);
+    else if (!strcmp(k, "body"))
+        lua_pushlstring(L, hr->body, hr->body_len);
+    else if (!strcmp(k, "src_ip"))
+        lua_pushstring(L, hr->src_ip);
+    else if (!strcmp(k, "src_port"))
+        lua_pushinteger(L, hr->src_port);
+    else if (!strcmp(k, "elapsed_ms")) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - hr->arrived.tv_sec) * 1e3 + (double)(now.tv_nsec - hr->arrived.tv_nsec) / 1e6;
+        lua_pushnumber(L, (lua_Number)((long long)(ms * 1000 + 0.5)) / 1000);
+    } else {
+        lua_settop(L, 2);
+        return lua_msg_index(L);
+    }
+    return 1;
+}
+
+static int req_tostring(lua_State *L)
+{
+    struct http_req *hr = check_req(L);
+    lua_pushfstring(L, "%s %s", hr->method, hr->path);
+    return 1;
+}
+
+void lua_http_req_open(lua_State *L)
+{
+    static const luaL_Reg methods[] = {
+        { "reply", req_reply }, { "header", req_header }, { "headers", req_headers }, { NULL, NULL },
+    };
+    static const luaL_Reg meta[] = {
+        { "__index", req_index }, { "__newindex", lua_msg_newindex },
+        { "__gc", req_gc },       { "__tostring", req_tostring },
+        { NULL, NULL },
+    };
+    luaL_newmetatable(L, LUA_HTTP_REQ_MT);
+    luaL_setfuncs(L, meta, 0);
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "methods");
+    lua_pop(L, 1);
+}
+
+void lua_http_open(lua_State *L)
+{
+    lua_http_req_open(L);
+    lua_http_client_open(L);
+    /* json = require "cjson.safe" (decode returns nil, err instead of raising) */
+    lua_getglobal(L, "require");
+    lua_pushstring(L, "cjson.safe");
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+        lua_setglobal(L, "json");
+    } else {
+        log_debug("no json global: %s (install lua-cjson)", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+}
