@@ -429,11 +429,8 @@ static int req_reply(lua_State *L)
     }
     if (hr->answered)
         return luaL_error(L, "req:reply(): this request was already answered");
-    if (!hr->req) {
-        lua_pushnil(L);
-        lua_pushstring(L, "the client went away");
-        return 2;
-    }
+    if (!hr->req)
+        return lua_push_result(L, "the client went away");
     struct evkeyvalq *out = evhttp_request_get_output_headers(hr->req);
     if (!lua_isnoneornil(L, 4)) {
         lua_pushnil(L);

@@ -301,18 +301,23 @@ static int msg_reply(lua_State *L)
     return 1;
 }
 
+int lua_push_result(lua_State *L, const char *err)
+{
+    if (!err) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+}
+
 static int msg_forward(lua_State *L)
 {
     struct sip_msg *msg = check_request(L, "forward");
     const char *uri = luaL_optstring(L, 2, NULL);
     char err[256];
-    if (proxy_forward(msg, uri, err, sizeof err) != 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    lua_pushboolean(L, 1);
-    return 1;
+    return lua_push_result(L, proxy_forward(msg, uri, err, sizeof err) == 0 ? NULL : err);
 }
 
 static int msg_record_route(lua_State *L)

@@ -27,6 +27,10 @@ struct sip_msg *lua_msg_check(lua_State *L, int idx);
 /* Set by tm: sends msg:reply()'s reply through the request's transaction (msg->tx != NULL). */
 extern int (*lua_msg_reply_hook)(struct sip_msg *req, osip_message_t *reply);
 
+/* The usual result of an operation that can fail: pushes true (err NULL) or nil and err.
+ * Returns the number of values pushed, for `return lua_push_result(L, err);`. */
+int lua_push_result(lua_State *L, const char *err);
+
 /* Register the sip and tm tables in L. */
 void lua_sip_open(lua_State *L);
 

@@ -144,13 +144,7 @@ static int l_relay(lua_State *L)
                 tm_tx_clear_lua(tx);
         }
     }
-    if (rc != 0) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
-    lua_pushboolean(L, 1);
-    return 1;
+    return lua_push_result(L, rc == 0 ? NULL : err);
 }
 
 /* tm.reply(msg, code [, reason [, headers [, body]]]): msg:reply through the transaction. */

@@ -2,6 +2,7 @@
  * the calling coroutine until the final reply. Main loop only. */
 #include "tm_int.h"
 #include <lauxlib.h>
+#include <lunasip/lua.h>
 #include <lunasip/proxy.h>
 #include <lunasip/transport.h>
 #include <stdlib.h>
@@ -271,11 +272,8 @@ int tm_lua_request(lua_State *L)
         return luaL_error(L, "tm.request: this request route cannot wait (its transaction has ended)");
     char err[256];
     struct tm_uac *h = tm_request(&r, lua_request_done, c, err, sizeof err);
-    if (!h) {
-        lua_pushnil(L);
-        lua_pushstring(L, err);
-        return 2;
-    }
+    if (!h)
+        return lua_push_result(L, err);
     coro_wait(c, lua_request_cancel, h);
     return lua_yield(L, 0);
 }
