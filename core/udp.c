@@ -60,6 +60,10 @@ int udp_listen(struct listener *lst, char *err, size_t errlen)
     int fd = transport_socket(lst, SOCK_DGRAM, err, errlen);
     if (fd < 0)
         return -1;
+    /* Bursts of datagrams must wait in the kernel while a route runs: ask for a large receive
+     * buffer (the kernel caps it at net.core.rmem_max) instead of the ~200 KB default. */
+    int rcvbuf = 4 * 1024 * 1024;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     struct transport_io *io = transport_io(lst);
     io->fd = fd;
     io->ev = event_new(transport_base, fd, EV_READ | EV_PERSIST, udp_read_cb, lst);
