@@ -179,9 +179,46 @@ void sipmsg_unref(struct sip_msg *msg)
 {
     if (!msg || --msg->refs > 0)
         return;
+    for (unsigned i = 0; i < msg->nslots; i++)
+        if (msg->slots[i].free)
+            msg->slots[i].free(msg->slots[i].ptr);
+    free(msg->slots);
     osip_message_free(msg->m);
     free(msg->du);
     free(msg);
+}
+
+void *sipmsg_slot_get(const struct sip_msg *msg, const char *key)
+{
+    for (unsigned i = 0; i < msg->nslots; i++)
+        if (!strcmp(msg->slots[i].key, key))
+            return msg->slots[i].ptr;
+    return NULL;
+}
+
+int sipmsg_slot_set(struct sip_msg *msg, const char *key, void *ptr, void (*free_fn)(void *))
+{
+    for (unsigned i = 0; i < msg->nslots; i++) {
+        struct sip_msg_slot *sl = &msg->slots[i];
+        if (strcmp(sl->key, key) != 0)
+            continue;
+        if (sl->free && sl->ptr != ptr)
+            sl->free(sl->ptr);
+        sl->ptr = ptr;
+        sl->free = free_fn;
+        return 0;
+    }
+    if (!ptr)
+        return 0;
+    struct sip_msg_slot *n = realloc(msg->slots, (msg->nslots + 1) * sizeof *n);
+    if (!n) {
+        if (free_fn)
+            free_fn(ptr);
+        return -1;
+    }
+    msg->slots = n;
+    msg->slots[msg->nslots++] = (struct sip_msg_slot){ .key = key, .ptr = ptr, .free = free_fn };
+    return 0;
 }
 
 int sipmsg_print(osip_message_t *m, char **out, size_t *len)

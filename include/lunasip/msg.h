@@ -7,6 +7,15 @@
 
 struct http_req;
 
+/* Per-message storage for units (e.g. the dispatcher's failover list, kept with the request so
+ * that tm's on_failure sees it): one pointer per key, released with the message. */
+struct sip_msg_slot {
+    const char *key;          /* static string naming the owner, e.g. "dispatcher" */
+    void *ptr;
+    void (*free)(void *ptr);  /* called on replace and when the message is freed; may be NULL.
+                               * Prefer libc's free: messages may outlive a unit's code at exit */
+};
+
 struct sip_msg {
     int refs;
     osip_message_t *m;
@@ -20,6 +29,8 @@ struct sip_msg {
     void *tx;                  /* the transaction of this request, owned by tm (NULL without) */
     struct http_req *http;     /* set while msg is the SIP-shaped twin of an HTTP request
                                 * (on_http's req, core/http_req.c); NULL for SIP messages */
+    struct sip_msg_slot *slots; /* unit storage, see sipmsg_slot_get/set */
+    unsigned nslots;
 };
 
 /* Initialise libosip2 (once, before any parse); its diagnostics go to the debug log. */
@@ -31,6 +42,13 @@ struct sip_msg *sipmsg_parse(const char *buf, size_t len, const struct sip_sourc
 struct sip_msg *sipmsg_wrap(osip_message_t *m);
 struct sip_msg *sipmsg_ref(struct sip_msg *msg);
 void sipmsg_unref(struct sip_msg *msg);
+
+/* The pointer stored under key (compared with strcmp), or NULL. */
+void *sipmsg_slot_get(const struct sip_msg *msg, const char *key);
+/* Store ptr under key (key must outlive msg: use a string literal). A previous value is released
+ * with its free function first; ptr NULL just releases it. Returns 0, or -1 when out of memory
+ * (ptr is then released with free_fn). */
+int sipmsg_slot_set(struct sip_msg *msg, const char *key, void *ptr, void (*free_fn)(void *));
 
 #define sipmsg_is_request(msg) MSG_IS_REQUEST((msg)->m)
 

@@ -37,6 +37,10 @@ struct event_base;
 /* The main libevent loop (NULL while only checking a script with -c). */
 struct event_base *server_base(void);
 
+/* The script file given with -f (or ./lunasip.lua), as given; NULL for the embedded default.
+ * Units resolve relative paths in their parameters against its directory. */
+const char *server_script_path(void);
+
 /* The API pointer of loaded unit name, or NULL when it is not loaded. Valid from init() on. */
 const void *ls_unit_api(const char *name);
 

@@ -227,6 +227,39 @@ wait_uas() {
     return "$WAIT_RC"
 }
 
+# start_sipp_uas NAME SCENARIO PORT [SIPP ARGS...]: like start_uas, but several can run at
+# once: traces are named after NAME ($T/NAME_msg.log, $T/NAME_err.log, $T/NAME.out), the pid
+# goes to UAS_PIDS[NAME], and there is no -m 1 (pass -m N for N calls; default 60 s timeout).
+declare -A UAS_PIDS=()
+start_sipp_uas() {
+    local name=$1 scen=$2 port=$3
+    shift 3
+    _sipp_common "$name"
+    sipp -sf "$scen" -p "$port" "${SIPP_ARGS[@]}" -timeout 60s "$@" </dev/null >"$T/$name.out" 2>&1 &
+    UAS_PIDS[$name]=$!
+    _PIDS+=("$!")
+    wait_bound udp "$port" 5 || fail "sipp UAS $name did not bind udp port $port"
+}
+
+# stop_sipp_uas NAME: kill that UAS and wait until its port is free.
+stop_sipp_uas() {
+    local pid=${UAS_PIDS[$1]}
+    kill -TERM "$pid" 2>/dev/null
+    _wait_pid "$pid" 5 || { kill -KILL "$pid" 2>/dev/null; _wait_pid "$pid" 5; }
+    unset "UAS_PIDS[$1]"
+}
+
+# sip_count FILE FIRSTLINE_REGEX: how many messages a sipp -trace_msg file holds that sipp
+# received and whose first line matches (0 when the file does not exist).
+sip_count() {
+    [ -f "$1" ] || { echo 0; return; }
+    awk -v re="$2" '
+        { sub(/\r$/, "") }
+        / message received/ { want = 1; next }
+        want && $0 != "" { if ($0 ~ re) n++; want = 0 }
+        END { print n + 0 }' "$1"
+}
+
 # run_uac SCENARIO REMOTE [SIPP ARGS...]: run a sipp UAC for one call (-m 1,
 # 10 s at most) against REMOTE (host:port; use -rsa to send via the proxy).
 # Returns sipp's exit status: 0 when every call succeeded. Traces:

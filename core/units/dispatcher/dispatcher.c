@@ -1,0 +1,369 @@
+/* The dispatcher unit: parameters (config.units.dispatcher), the Lua table `dispatcher`, and
+ * start/stop. Destination sets live in ds_list.c, selection in ds_select.c, probing and the HTTP
+ * API in ds_probe.c. Main loop only.
+ *
+ * Probing needs tm: tm is bound in init (every unit is loaded before any init, so the order of
+ * config.units does not matter) before the list is read, and without tm no destination ever
+ * keeps the probing flag. */
+#include "ds.h"
+#include <lauxlib.h>
+#include <lunasip/lua.h>
+#include <lunasip/unit.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct ds_config ds_cfg;
+const struct tm_api *ds_tm;
+
+void ds_warn_no_tm(void)
+{
+    static int warned;
+    if (warned++)
+        return;
+    ls_log(LS_LOG_WARN, DS_UNIT, "%s; probing flags are cleared and no OPTIONS are sent", ds_no_tm_reason);
+}
+
+/* ---- Lua ---- */
+
+/* State argument: letters ("ip", "AP") or Kamailio's number. Raises on a bad value, and when it
+ * asks for probing without tm (the error names tm). */
+static int check_state(lua_State *L, int idx, const char *fn)
+{
+    int flags = 0;
+    const char *s = lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+    if (!s || ds_flags_parse(s, &flags) != 0)
+        luaL_error(L, "dispatcher.%s: bad state '%s' (0-15, or letters A I D T P such as \"ip\")", fn, s ? s : "?");
+    if ((flags & (DS_PROBING | DS_TRYING)) && !ds_tm)
+        luaL_error(L, "dispatcher.%s: %s", fn, ds_no_tm_reason);
+    return flags;
+}
+
+static struct sip_msg *check_request(lua_State *L, const char *fn)
+{
+    struct sip_msg *msg = lua_msg_check(L, 1);
+    if (!sipmsg_is_request(msg))
+        luaL_error(L, "dispatcher.%s needs a request", fn);
+    return msg;
+}
+
+/* dispatcher.select(msg, set, alg [, limit]) -> true | false */
+static int l_select(lua_State *L)
+{
+    struct sip_msg *msg = check_request(L, "select");
+    int set = (int)luaL_checkinteger(L, 2);
+    luaL_checkany(L, 3);
+    int alg = ds_alg_parse(L, 3);
+    if (alg < 0)
+        return luaL_error(L, "dispatcher.select: unknown algorithm '%s' (0 hash-callid, 1 hash-from, 2 hash-to, "
+                          "3 hash-ruri, 4 round-robin, 8 priority, 9 weight)", luaL_tolstring(L, 3, NULL));
+    lua_Integer limit = luaL_optinteger(L, 4, 0);
+    luaL_argcheck(L, limit >= 0, 4, "limit must be 0 (none) or more");
+    lua_pushboolean(L, ds_select(msg, ds_set_find(ds_current, set), alg, (int)limit));
+    return 1;
+}
+
+/* dispatcher.next(msg) -> true | false */
+static int l_next(lua_State *L)
+{
+    lua_pushboolean(L, ds_next(check_request(L, "next")));
+    return 1;
+}
+
+/* dispatcher.mark(msg, state) -> true | false (the destination left the list meanwhile) */
+static int l_mark(lua_State *L)
+{
+    struct sip_msg *msg = check_request(L, "mark");
+    int flags = check_state(L, 2, "mark");
+    const char *uri;
+    int set = ds_current_of(msg, &uri);
+    if (set < 0)
+        return luaL_error(L, "dispatcher.mark: no destination was selected for this request (dispatcher.select)");
+    struct ds_dest *d = ds_dest_find(ds_set_find(ds_current, set), uri);
+    char err[256], f[8];
+    if (!d || ds_set_flags(d, flags, err, sizeof err) != 0) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    ls_log(LS_LOG_INFO, DS_UNIT, "set %d %s: state %s (mark)", set, uri, ds_flags_str(d->flags, f));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family)
+        return 0;
+    if (a->ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+        return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
+    }
+    return 0;
+}
+
+/* dispatcher.is_from(msg [, set]) -> set id | false: the message came from a destination's
+ * address and port (of set, or of any set). */
+static int l_is_from(lua_State *L)
+{
+    struct sip_msg *msg = lua_msg_check(L, 1);
+    int only = !lua_isnoneornil(L, 2);
+    int want = only ? (int)luaL_checkinteger(L, 2) : 0;
+    for (int i = 0; ds_current && i < ds_current->nsets; i++) {
+        struct ds_set *s = &ds_current->sets[i];
+        if (only && s->id != want)
+            continue;
+        for (int j = 0; j < s->n; j++)
+            if (s->d[j].has_addr && same_addr(&s->d[j].addr, &msg->src.addr.sa)) {
+                lua_pushinteger(L, s->id);
+                return 1;
+            }
+    }
+    lua_pushboolean(L, 0);
+    return 1;
+}
+
+static void push_json(lua_State *L, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *e;
+        lua_createtable(L, 0, (int)json_object_size(v));
+        json_object_foreach((json_t *)v, k, e) {
+            push_json(L, e);
+            lua_setfield(L, -2, k);
+        }
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *e;
+        lua_createtable(L, (int)json_array_size(v), 0);
+        json_array_foreach(v, i, e) {
+            push_json(L, e);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        break;
+    }
+    case JSON_STRING: lua_pushstring(L, json_string_value(v)); break;
+    case JSON_INTEGER: lua_pushinteger(L, (lua_Integer)json_integer_value(v)); break;
+    case JSON_REAL: lua_pushnumber(L, json_real_value(v)); break;
+    case JSON_TRUE: lua_pushboolean(L, 1); break;
+    case JSON_FALSE: lua_pushboolean(L, 0); break;
+    default: lua_pushnil(L); break;
+    }
+}
+
+/* dispatcher.list() -> { {id=, destinations={ {uri=, flags=, priority=, attrs=, latency_ms=}, ...} }, ... } */
+static int l_list(lua_State *L)
+{
+    json_t *j = ds_list_json();
+    push_json(L, json_object_get(j, "sets"));
+    json_decref(j);
+    return 1;
+}
+
+/* dispatcher.set_state(set, uri, state) -> true | nil, reason (unknown set or URI) */
+static int l_set_state(lua_State *L)
+{
+    int set = (int)luaL_checkinteger(L, 1);
+    const char *uri = luaL_checkstring(L, 2);
+    int flags = check_state(L, 3, "set_state");
+    struct ds_set *s = ds_set_find(ds_current, set);
+    struct ds_dest *d = ds_dest_find(s, uri);
+    char err[256], f[8];
+    if (!d) {
+        lua_pushnil(L);
+        if (s)
+            lua_pushfstring(L, "no destination %s in set %d", uri, set);
+        else
+            lua_pushfstring(L, "no set %d", set);
+        return 2;
+    }
+    if (ds_set_flags(d, flags, err, sizeof err) != 0)
+        return luaL_error(L, "dispatcher.set_state: %s", err);
+    ls_log(LS_LOG_INFO, DS_UNIT, "set %d %s: state %s (set_state)", set, uri, ds_flags_str(d->flags, f));
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* dispatcher.reload() -> true | nil, reason (the old sets stay) */
+static int l_reload(lua_State *L)
+{
+    char err[512];
+    if (ds_reload(err, sizeof err) != 0) {
+        ls_log(LS_LOG_ERROR, DS_UNIT, "reload failed, the old list stays: %s", err);
+        lua_pushnil(L);
+        lua_pushstring(L, err);
+        return 2;
+    }
+    ls_log(LS_LOG_INFO, DS_UNIT, "list %s reloaded (%d sets)", ds_cfg.list, ds_current->nsets);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static const luaL_Reg lua_fns[] = {
+    { "select", l_select }, { "next", l_next }, { "mark", l_mark }, { "is_from", l_is_from },
+    { "list", l_list }, { "set_state", l_set_state }, { "reload", l_reload }, { NULL, NULL },
+};
+
+/* ---- parameters ---- */
+
+static const char known_params[] = "list, ping_interval, ping_method, ping_from, ping_reply_codes, "
+                                   "probing_threshold, inactive_threshold, probing_mode, ping_timeout";
+
+/* A relative list path is taken from the script's directory (the cwd for the embedded script). */
+static char *resolve_path(const char *p)
+{
+    const char *script = server_script_path();
+    const char *slash = script ? strrchr(script, '/') : NULL;
+    if (p[0] == '/' || !slash)
+        return strdup(p);
+    size_t dl = (size_t)(slash - script) + 1, len = dl + strlen(p) + 1;
+    char *out = malloc(len);
+    snprintf(out, len, "%.*s%s", (int)dl, script, p);
+    return out;
+}
+
+static int int_param(lua_State *L, const char *k, long min, long max, long *out, char *err, size_t errlen)
+{
+    if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < min || lua_tointeger(L, -1) > max) {
+        snprintf(err, errlen, "parameter %s must be a whole number from %ld to %ld", k, min, max);
+        return -1;
+    }
+    *out = (long)lua_tointeger(L, -1);
+    return 0;
+}
+
+static int codes_param(lua_State *L, char *err, size_t errlen)
+{
+    if (lua_type(L, -1) == LUA_TSTRING)
+        return ds_codes_parse(lua_tostring(L, -1), &ds_cfg.reply_codes, err, errlen);
+    memset(&ds_cfg.reply_codes, 0, sizeof ds_cfg.reply_codes);
+    if (lua_istable(L, -1)) {
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, -1, i);
+            int ok = lua_isinteger(L, -1) && ds_codes_add(&ds_cfg.reply_codes, (int)lua_tointeger(L, -1)) == 0;
+            lua_pop(L, 1);
+            if (!ok)
+                break;
+            if (i == n)
+                return 0;
+        }
+    }
+    snprintf(err, errlen, "parameter ping_reply_codes must be a list of codes such as {200, 403} or a string "
+                          "such as \"class=2;code=403\"");
+    return -1;
+}
+
+static int one_param(lua_State *L, const char *k, char *err, size_t errlen)
+{
+    long v;
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!strcmp(k, "list") || !strcmp(k, "ping_method") || !strcmp(k, "ping_from")) {
+        if (!s || !*s || strpbrk(s, "\r\n") || (!strcmp(k, "ping_method") && strpbrk(s, " \t:")) ||
+            (!strcmp(k, "ping_from") && strncmp(s, "sip:", 4) && strncmp(s, "sips:", 5))) {
+            snprintf(err, errlen, "parameter %s must be a %s", k,
+                     !strcmp(k, "list") ? "file name" : !strcmp(k, "ping_method") ? "SIP method" : "sip: URI");
+            return -1;
+        }
+        char **dst = !strcmp(k, "list") ? &ds_cfg.list : !strcmp(k, "ping_method") ? &ds_cfg.ping_method : &ds_cfg.ping_from;
+        free(*dst);
+        *dst = !strcmp(k, "list") ? resolve_path(s) : strdup(s);
+        return 0;
+    }
+    if (!strcmp(k, "ping_reply_codes"))
+        return codes_param(L, err, errlen);
+    if (!strcmp(k, "ping_interval"))
+        return int_param(L, k, 0, 86400, &ds_cfg.ping_interval, err, errlen);
+    if (!strcmp(k, "ping_timeout"))
+        return int_param(L, k, 1, 3600000, &ds_cfg.ping_timeout, err, errlen);
+    if (!strcmp(k, "probing_mode"))
+        return int_param(L, k, 0, 1, &v, err, errlen) ? -1 : (ds_cfg.probing_mode = (int)v, 0);
+    if (!strcmp(k, "probing_threshold"))
+        return int_param(L, k, 1, 1000, &v, err, errlen) ? -1 : (ds_cfg.probing_threshold = (int)v, 0);
+    if (!strcmp(k, "inactive_threshold"))
+        return int_param(L, k, 1, 1000, &v, err, errlen) ? -1 : (ds_cfg.inactive_threshold = (int)v, 0);
+    snprintf(err, errlen, "unknown parameter '%s' (known: %s)", k, known_params);
+    return -1;
+}
+
+static void config_free(void)
+{
+    free(ds_cfg.list);
+    free(ds_cfg.ping_method);
+    free(ds_cfg.ping_from);
+    memset(&ds_cfg, 0, sizeof ds_cfg);
+}
+
+/* ---- unit ---- */
+
+static int ds_init(lua_State *L, char *err, size_t errlen)
+{
+    /* Bind tm before reading anything: its presence decides whether probing flags may exist. */
+    ds_tm = tm_load_api();
+    config_free();
+    ds_cfg = (struct ds_config){ .ping_interval = 10, .ping_method = strdup("OPTIONS"),
+                                 .ping_from = strdup("sip:dispatcher@localhost"), .probing_threshold = 1,
+                                 .inactive_threshold = 1, .probing_mode = 0, .ping_timeout = 1000 };
+    ds_cfg.reply_codes.classes = 1u << 2;
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "parameters must be a table with at least list, e.g. { list = \"dispatcher.list\" }");
+        return -1;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "(not a name)";
+        if (one_param(L, k, err, errlen) != 0) {
+            lua_pop(L, 2);
+            return -1;
+        }
+        lua_pop(L, 1);
+    }
+    if (!ds_cfg.list) {
+        snprintf(err, errlen, "parameter list (the destination list file) is required");
+        return -1;
+    }
+    if (!ds_tm && ds_cfg.ping_interval > 0)
+        ds_warn_no_tm();
+    ds_list_free(ds_current);
+    ds_current = NULL;
+    return ds_reload(err, errlen);
+}
+
+static int ds_start(char *err, size_t errlen)
+{
+    if (ds_http_start(err, errlen) != 0 || ds_probe_start(err, errlen) != 0)
+        return -1;
+    int n = 0;
+    for (int i = 0; i < ds_current->nsets; i++)
+        n += ds_current->sets[i].n;
+    ls_log(LS_LOG_INFO, DS_UNIT, "%d sets, %d destinations from %s; probing %s", ds_current->nsets, n, ds_cfg.list,
+           !ds_cfg.ping_interval ? "off (ping_interval = 0)" : !ds_tm ? "off (no tm)" : "on");
+    return 0;
+}
+
+static void ds_stop(void)
+{
+    ds_probe_stop();
+    ds_http_stop();
+    ds_list_free(ds_current);
+    ds_current = NULL;
+    config_free();
+    ds_tm = NULL;
+}
+
+static const struct ls_unit ds_unit = {
+    .name = "dispatcher",
+    .init = ds_init,
+    .start = ds_start,
+    .stop = ds_stop,
+    .lua = lua_fns,
+};
+
+LS_UNIT_EXPORT(ds_unit)

@@ -1,0 +1,214 @@
+/* The destination list: parsing a Kamailio-compatible list file into sets, atomic reload, state
+ * changes, and the rule that probing flags never exist without tm. Main loop only. */
+#include "ds.h"
+#include <lunasip/proxy.h>
+#include <lunasip/transport.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ds_list *ds_current;
+
+const char ds_no_tm_reason[] =
+    "probing needs the tm unit, which is not loaded (add tm = {} to config.units to enable probing)";
+
+void ds_list_free(struct ds_list *l)
+{
+    if (!l)
+        return;
+    for (int i = 0; i < l->nsets; i++) {
+        for (int j = 0; j < l->sets[i].n; j++) {
+            free(l->sets[i].d[j].uri);
+            json_decref(l->sets[i].d[j].attrs);
+        }
+        free(l->sets[i].d);
+    }
+    free(l->sets);
+    free(l);
+}
+
+struct ds_set *ds_set_find(struct ds_list *l, int id)
+{
+    for (int i = 0; l && i < l->nsets; i++)
+        if (l->sets[i].id == id)
+            return &l->sets[i];
+    return NULL;
+}
+
+struct ds_dest *ds_dest_find(struct ds_set *s, const char *uri)
+{
+    for (int i = 0; s && i < s->n; i++)
+        if (!strcmp(s->d[i].uri, uri))
+            return &s->d[i];
+    return NULL;
+}
+
+/* The address of d's URI for is_from: literals at once, names through the system resolver
+ * (the list is read at start and on reload only). */
+static void dest_resolve(struct ds_dest *d)
+{
+    char host[256], err[128];
+    int port;
+    enum sip_proto proto;
+    if (proxy_uri_target(d->uri, host, sizeof host, &port, &proto, err, sizeof err) != 0)
+        return;
+    size_t hl = strlen(host);
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *res = NULL;
+    char sport[16];
+    snprintf(sport, sizeof sport, "%d", port);
+    if (getaddrinfo(host, sport, &hints, &res) != 0 || !res)
+        return;
+    memcpy(&d->addr, res->ai_addr, res->ai_addrlen);
+    d->has_addr = 1;
+    freeaddrinfo(res);
+}
+
+static int dest_attrs(struct ds_dest *d, const char *attrs, char *err, size_t errlen)
+{
+    char key[64], val[512];
+    int bad;
+    d->attrs = json_object();
+    const char *p = attrs;
+    while ((p = ds_attr_next(p, key, sizeof key, val, sizeof val, &bad)) != NULL) {
+        if (bad) {
+            snprintf(err, errlen, "bad attribute '%.64s' (expected key=value;...)", key);
+            return -1;
+        }
+        if (!strcmp(key, "weight")) {
+            char *end;
+            long w = strtol(val, &end, 10);
+            if (*end || !*val || w < 0 || w > 1000000) {
+                snprintf(err, errlen, "bad weight '%.32s' (a whole number 0-1000000)", val);
+                return -1;
+            }
+            d->weight = (int)w;
+        }
+        json_object_set_new(d->attrs, key, json_string(val));
+    }
+    json_t *pf = json_object_get(d->attrs, "ping_from");
+    d->ping_from = pf ? json_string_value(pf) : NULL;
+    return 0;
+}
+
+static int by_priority(const void *a, const void *b)
+{
+    const struct ds_dest *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return x->wrr - y->wrr; /* file order (wrr holds the line number while sorting) */
+}
+
+static struct ds_set *set_get(struct ds_list *l, int id)
+{
+    struct ds_set *s = ds_set_find(l, id);
+    if (s)
+        return s;
+    l->sets = realloc(l->sets, (size_t)(l->nsets + 1) * sizeof *l->sets);
+    s = &l->sets[l->nsets++];
+    *s = (struct ds_set){ .id = id };
+    return s;
+}
+
+struct ds_list *ds_list_load(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct ds_list *l = calloc(1, sizeof *l);
+    char line[4096], why[300];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+            goto fail;
+        }
+        struct ds_line dl;
+        int rc = ds_line_parse(line, &dl, why, sizeof why);
+        if (rc == 0)
+            continue;
+        if (rc < 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+            goto fail;
+        }
+        struct ds_set *s = set_get(l, dl.set);
+        if (ds_dest_find(s, dl.uri)) {
+            snprintf(err, errlen, "%s:%d: %s is already in set %d", path, lineno, dl.uri, dl.set);
+            goto fail;
+        }
+        s->d = realloc(s->d, (size_t)(s->n + 1) * sizeof *s->d);
+        struct ds_dest *d = &s->d[s->n++];
+        *d = (struct ds_dest){ .uri = strdup(dl.uri), .flags = dl.flags, .priority = dl.priority,
+                               .latency_ms = -1, .wrr = lineno };
+        if (dest_attrs(d, dl.attrs, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+            goto fail;
+        }
+        dest_resolve(d);
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: read error", path);
+        goto fail;
+    }
+    fclose(f);
+    for (int i = 0; i < l->nsets; i++) {
+        qsort(l->sets[i].d, (size_t)l->sets[i].n, sizeof *l->sets[i].d, by_priority);
+        for (int j = 0; j < l->sets[i].n; j++)
+            l->sets[i].d[j].wrr = 0;
+    }
+    return l;
+fail:
+    fclose(f);
+    ds_list_free(l);
+    return NULL;
+}
+
+void ds_list_strip_probing(struct ds_list *l)
+{
+    if (ds_tm)
+        return;
+    for (int i = 0; l && i < l->nsets; i++)
+        for (int j = 0; j < l->sets[i].n; j++)
+            l->sets[i].d[j].flags &= ~(DS_PROBING | DS_TRYING);
+}
+
+int ds_reload(char *err, size_t errlen)
+{
+    struct ds_list *l = ds_list_load(ds_cfg.list, err, errlen);
+    if (!l)
+        return -1;
+    ds_list_strip_probing(l);
+    /* keep what was measured about destinations that stay */
+    for (int i = 0; i < l->nsets; i++) {
+        struct ds_set *old = ds_set_find(ds_current, l->sets[i].id);
+        if (old)
+            l->sets[i].rr = old->rr;
+        for (int j = 0; j < l->sets[i].n; j++) {
+            struct ds_dest *d = &l->sets[i].d[j], *o = ds_dest_find(old, d->uri);
+            if (o)
+                d->latency_ms = o->latency_ms;
+        }
+    }
+    ds_list_free(ds_current);
+    ds_current = l;
+    return 0;
+}
+
+int ds_set_flags(struct ds_dest *d, int flags, char *err, size_t errlen)
+{
+    if ((flags & (DS_PROBING | DS_TRYING)) && !ds_tm) {
+        snprintf(err, errlen, "%s", ds_no_tm_reason);
+        return -1;
+    }
+    if ((flags & DS_INACTIVE) != (d->flags & DS_INACTIVE))
+        d->fails = d->oks = 0;
+    d->flags = flags;
+    return 0;
+}
