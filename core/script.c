@@ -79,7 +79,7 @@ static int traceback(lua_State *L)
 /* Collect a string list: a string or an array of strings. */
 static int read_strings(lua_State *L, const char *what, char ***out, int *n, char *err, size_t errlen)
 {
-    if (lua_isstring(L, -1)) {
+    if (lua_type(L, -1) == LUA_TSTRING) {
         *out = calloc(1, sizeof **out);
         (*out)[(*n)++] = strdup(lua_tostring(L, -1));
         return 0;
