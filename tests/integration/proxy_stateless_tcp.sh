@@ -31,6 +31,13 @@ done
 m=$(trace_msg "$T/uac_msg.log" received '^SIP/2.0 200 ')
 [ "$(vias "$m" | wc -l)" -eq 1 ] || fail "200 at the UAC still carries more than its own Via"
 
+# INVITE, ACK and BYE went to the UAS over one outgoing connection (reused per
+# destination), and the UAC's one connection carried its requests and our replies.
+n=$(grep -c "connecting to 127.0.0.1:$UAS_PORT" "$SERVER_LOG")
+[ "$n" -eq 1 ] || fail "the proxy opened $n connections to the UAS, expected 1 reused"
+n=$(grep -c "tcp connection [0-9]* from" "$SERVER_LOG")
+[ "$n" -eq 1 ] || fail "the proxy accepted $n connections, expected the UAC's one"
+
 server_alive
 stop_server
 pass
