@@ -28,6 +28,22 @@ static void routes_remove(osip_message_t *m, int pos)
     osip_route_free(r);
 }
 
+/* Parse value as a Route/Record-Route entry (both are name-addr, osip_from_t) and insert it at
+ * pos of list (-1: the end). Returns 0 or -1. */
+static int list_insert(osip_message_t *m, osip_list_t *list, const char *value, int pos)
+{
+    osip_from_t *h;
+    if (osip_from_init(&h) != 0)
+        return -1;
+    if (osip_from_parse(h, value) != 0) {
+        osip_from_free(h);
+        return -1;
+    }
+    osip_list_add(list, h, pos);
+    osip_message_force_update(m);
+    return 0;
+}
+
 /* Replace the R-URI by a copy of uri. */
 static int ruri_set(osip_message_t *m, const osip_uri_t *uri)
 {
@@ -72,30 +88,12 @@ int route_loose(osip_message_t *m, route_is_local_fn is_local, char **next_hop)
     if (ruri_set(m, r->url) != 0)
         return -1;
     routes_remove(m, 0);
-    osip_route_t *tail;
-    if (osip_route_init(&tail) != 0)
-        return -1;
-    if (osip_route_parse(tail, buf) != 0) {
-        osip_route_free(tail);
-        return -1;
-    }
-    osip_list_add(&m->routes, tail, -1);
-    osip_message_force_update(m);
-    return 1;
+    return list_insert(m, &m->routes, buf, -1) == 0 ? 1 : -1;
 }
 
 int route_record(osip_message_t *m, enum sip_proto proto, const char *host, int port)
 {
     char buf[256];
     snprintf(buf, sizeof buf, "<sip:%s:%d%s;lr>", host, port, proto == PROTO_TCP ? ";transport=tcp" : "");
-    osip_record_route_t *rr;
-    if (osip_record_route_init(&rr) != 0)
-        return -1;
-    if (osip_record_route_parse(rr, buf) != 0) {
-        osip_record_route_free(rr);
-        return -1;
-    }
-    osip_list_add(&m->record_routes, rr, 0);
-    osip_message_force_update(m);
-    return 0;
+    return list_insert(m, &m->record_routes, buf, 0);
 }
