@@ -27,32 +27,84 @@ static void arm(struct event *ev, long ms)
 
 void tm_branch_stop(struct tm_branch *br)
 {
-    event_del(&br->retrans_ev);
-    event_del(&br->fr_ev);
-    event_del(&br->cancel_ev);
+    if (!br->run)
+        return;
+    event_del(&br->run->retrans_ev);
+    event_del(&br->run->fr_ev);
+    event_del(&br->run->cancel_ev);
+}
+
+static void run_free(struct tm_branch *br)
+{
+    if (!br->run)
+        return;
+    tm_branch_stop(br);
+    free(br->run->cancel_buf);
+    free(br->run);
+    br->run = NULL;
 }
 
 void tm_branch_free(struct tm_branch *br)
 {
-    tm_branch_stop(br);
+    run_free(br);
     sipmsg_unref(br->reply);
-    free(br->buf);
-    free(br->cancel_buf);
+    free(br->out);
+    free(br->why);
     free(br);
+}
+
+struct tm_branch *tm_branch_get(const struct tm_tx *tx, unsigned bno)
+{
+    struct tm_branch *br = tx->branches;
+    while (br && br->no != bno)
+        br = br->next;
+    return br;
 }
 
 int tm_branches_pending(const struct tm_tx *tx)
 {
     int n = 0;
-    for (int i = 0; i < tx->nbranches; i++)
-        n += tx->branches[i]->pending;
+    for (const struct tm_branch *br = tx->branches; br; br = br->next)
+        n += br->pending;
     return n;
+}
+
+/* Keep why (at most 127 bytes of it) as the reason of br's local reply. */
+static void set_why(struct tm_branch *br, const char *why)
+{
+    free(br->why);
+    br->why = strndup(why ? why : "error", 127);
+}
+
+static struct tm_sent *sent_new(const struct sip_addr *dst, const char *buf, size_t len)
+{
+    struct tm_sent *s = malloc(sizeof *s + len);
+    if (s) {
+        s->dst = *dst;
+        s->len = len;
+        memcpy(s->buf, buf, len);
+    }
+    return s;
+}
+
+/* br has its final reply: its timers and CANCEL go, and the request it sent unless an INVITE's
+ * negative reply will need it for the ACK (send_ack then keeps only the ACK). */
+static void branch_final(struct tm_branch *br, int code, int local)
+{
+    br->pending = 0;
+    br->status = code;
+    br->local_reply = local;
+    run_free(br);
+    if (!br->tx->invite || code < 300 || local) {
+        free(br->out);
+        br->out = NULL;
+    }
 }
 
 static long fr_ms(const struct tm_branch *br)
 {
-    if (br->timeout_ms > 0)
-        return br->timeout_ms;
+    if (br->run->timeout_ms > 0)
+        return br->run->timeout_ms;
     return br->tx->invite && br->provisional ? tm_cfg.fr_inv_timer : tm_cfg.fr_timer;
 }
 
@@ -66,21 +118,19 @@ static void branch_sent(void *arg, const struct sip_addr *dst, const char *buf, 
         /* released (or timed out) while resolving: nothing to do */
     } else if (!dst) {
         if (tx->relaying) {
+            char why[160];
             br->sync_failed = 1;
-            snprintf(br->why, sizeof br->why, "cannot send: %s", err ? err : "error");
+            snprintf(why, sizeof why, "cannot send: %s", err ? err : "error");
+            set_why(br, why);
         } else {
             ls_log(LS_LOG_WARN, "tm", "%s %s: cannot send: %s", tx->method, tx->req->m->call_id->number, err);
             branch_final_local(br, 503, err);
         }
     } else {
-        br->dst = *dst;
-        br->buf = malloc(len);
-        memcpy(br->buf, buf, len);
-        br->len = len;
-        br->sent = 1;
-        if (dst->proto == PROTO_UDP) {
-            br->retrans_ms = TM_T1;
-            arm(&br->retrans_ev, br->retrans_ms);
+        br->out = sent_new(dst, buf, len);
+        if (br->out && dst->proto == PROTO_UDP) {
+            br->run->retrans_ms = TM_T1;
+            arm(&br->run->retrans_ev, br->run->retrans_ms);
         }
         if (tx->canceled)
             br->cancel_wanted = 1;
@@ -95,56 +145,66 @@ int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size
         return -1;
     }
     struct tm_branch *br = calloc(1, sizeof *br);
-    if (!br) {
+    if (!br || !(br->run = calloc(1, sizeof *br->run))) {
+        free(br);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     br->tx = tx;
     br->no = (unsigned)tx->nbranches;
     br->pending = 1;
-    br->timeout_ms = timeout_ms;
-    tm_branch_encode(br->id, sizeof br->id, tx->idx, tx->id, br->no);
-    event_assign(&br->retrans_ev, server_base(), -1, 0, retrans_fired, br);
-    event_assign(&br->fr_ev, server_base(), -1, 0, fr_fired, br);
-    event_assign(&br->cancel_ev, server_base(), -1, 0, cancel_fired, br);
-    tx->branches[tx->nbranches++] = br;
+    br->run->timeout_ms = timeout_ms;
+    event_assign(&br->run->retrans_ev, server_base(), -1, 0, retrans_fired, br);
+    event_assign(&br->run->fr_ev, server_base(), -1, 0, fr_fired, br);
+    event_assign(&br->run->cancel_ev, server_base(), -1, 0, cancel_fired, br);
+    struct tm_branch **tail = &tx->branches;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = br;
+    tx->nbranches++;
+    char id[TM_BRANCH_MAX];
+    tm_branch_encode(id, sizeof id, tx->idx, tx->id, br->no);
     tm_tx_ref(tx); /* until branch_sent */
     tx->relaying = 1;
-    int rc = proxy_send_request(tx->req, uri, br->id, branch_sent, br, err, errlen);
+    int rc = proxy_send_request(tx->req, uri, id, branch_sent, br, err, errlen);
     tx->relaying = 0;
     if (rc != 0)
         tm_tx_unref(tx);
     else if (br->sync_failed)
         snprintf(err, errlen, "%s", br->why);
     if (rc != 0 || br->sync_failed) {
+        *tail = NULL;
         tx->nbranches--;
         tm_branch_free(br);
         return -1;
     }
-    arm(&br->fr_ev, fr_ms(br));
+    arm(&br->run->fr_ev, fr_ms(br));
     return 0;
 }
 
 static void retrans_fired(evutil_socket_t fd, short what, void *arg)
 {
     struct tm_branch *br = arg;
-    transport_send(&br->dst, 0, br->buf, br->len);
+    struct tm_branch_run *run = br->run;
+    transport_send(&br->out->dst, 0, br->out->buf, br->out->len);
     if (br->tx->invite)
-        br->retrans_ms *= 2; /* timer A: doubles until the final-reply timer ends it */
+        run->retrans_ms *= 2; /* timer A: doubles until the final-reply timer ends it */
     else
-        br->retrans_ms = br->provisional || br->retrans_ms * 2 > TM_T2 ? TM_T2 : br->retrans_ms * 2; /* E */
-    arm(&br->retrans_ev, br->retrans_ms);
+        run->retrans_ms = br->provisional || run->retrans_ms * 2 > TM_T2 ? TM_T2 : run->retrans_ms * 2; /* E */
+    arm(&run->retrans_ev, run->retrans_ms);
 }
 
 /* A CANCEL or the ACK of a negative final reply, built from the request as sent (RFC 3261 §9.1,
- * §17.1.1.3): same R-URI, top Via, From, Call-ID, CSeq number and Route; To from the reply for ACK. */
+ * §17.1.1.3): same R-URI, top Via, From, Call-ID, CSeq number and Route; To from the reply for ACK.
+ * br->out may also be an ACK built here before: it carries the same fields, so the result is the
+ * same as from the request. */
 static int hop_request(struct tm_branch *br, const char *method, const osip_to_t *to, char **out, size_t *len)
 {
     osip_message_t *p, *n;
-    if (!br->buf || osip_message_init(&p) != 0)
+    if (!br->out || osip_message_init(&p) != 0)
         return -1;
     int rc = -1;
-    if (osip_message_parse(p, br->buf, br->len) != 0 || osip_message_init(&n) != 0) {
+    if (osip_message_parse(p, br->out->buf, br->out->len) != 0 || osip_message_init(&n) != 0) {
         osip_message_free(p);
         return -1;
     }
@@ -172,46 +232,60 @@ static int hop_request(struct tm_branch *br, const char *method, const osip_to_t
     return rc;
 }
 
+/* ACK a negative final reply to an INVITE; from then on br->out is that ACK (what a
+ * retransmission of the reply needs) instead of the request. */
 static void send_ack(struct tm_branch *br, const struct sip_msg *reply)
 {
     char *out;
     size_t len;
     if (hop_request(br, "ACK", reply->m->to, &out, &len) != 0)
         return;
-    transport_send(&br->dst, 0, out, len);
+    transport_send(&br->out->dst, 0, out, len);
+    struct tm_sent *ack = sent_new(&br->out->dst, out, len);
+    if (ack) {
+        free(br->out);
+        br->out = ack;
+    }
     osip_free(out);
 }
 
+/* Only for a pending branch (it has br->run). */
 static void send_cancel(struct tm_branch *br)
 {
-    if (br->cancel_sent || !br->sent)
+    struct tm_branch_run *run = br->run;
+    if (br->cancel_sent || !br->out)
         return;
-    if (hop_request(br, "CANCEL", NULL, &br->cancel_buf, &br->cancel_len) != 0)
+    if (hop_request(br, "CANCEL", NULL, &run->cancel_buf, &run->cancel_len) != 0)
         return;
     br->cancel_sent = 1;
     br->cancel_wanted = 0;
-    tm_debug("CANCEL on branch %s", br->id);
-    transport_send(&br->dst, 0, br->cancel_buf, br->cancel_len);
-    if (br->dst.proto == PROTO_UDP) {
-        br->cancel_ms = TM_T1;
-        arm(&br->cancel_ev, br->cancel_ms);
+    if (ls_log_enabled(LS_LOG_DEBUG)) {
+        char id[TM_BRANCH_MAX];
+        tm_branch_encode(id, sizeof id, br->tx->idx, br->tx->id, br->no);
+        tm_debug("CANCEL on branch %s", id);
+    }
+    transport_send(&br->out->dst, 0, run->cancel_buf, run->cancel_len);
+    if (br->out->dst.proto == PROTO_UDP) {
+        run->cancel_ms = TM_T1;
+        arm(&run->cancel_ev, run->cancel_ms);
     }
 }
 
+/* Armed only while br is pending (a final reply frees run and stops it). */
 static void cancel_fired(evutil_socket_t fd, short what, void *arg)
 {
     struct tm_branch *br = arg;
-    if (!br->pending || br->cancel_ms >= 32 * TM_T1)
+    struct tm_branch_run *run = br->run;
+    if (run->cancel_ms >= 32 * TM_T1)
         return;
-    transport_send(&br->dst, 0, br->cancel_buf, br->cancel_len);
-    br->cancel_ms = br->cancel_ms * 2 > TM_T2 ? TM_T2 : br->cancel_ms * 2;
-    arm(&br->cancel_ev, br->cancel_ms);
+    transport_send(&br->out->dst, 0, run->cancel_buf, run->cancel_len);
+    run->cancel_ms = run->cancel_ms * 2 > TM_T2 ? TM_T2 : run->cancel_ms * 2;
+    arm(&run->cancel_ev, run->cancel_ms);
 }
 
 void tm_cancel_branches(struct tm_tx *tx)
 {
-    for (int i = 0; i < tx->nbranches; i++) {
-        struct tm_branch *br = tx->branches[i];
+    for (struct tm_branch *br = tx->branches; br; br = br->next) {
         if (!br->pending || br->cancel_sent)
             continue;
         if (br->provisional)
@@ -270,19 +344,18 @@ static void run_callback(struct tm_tx *tx, int *ref, int once, struct sip_msg *r
 
 static struct tm_branch *best_branch(struct tm_tx *tx)
 {
-    int codes[TM_MAX_BRANCHES];
-    for (int i = 0; i < tx->nbranches; i++)
-        codes[i] = tx->branches[i]->reply ? tx->branches[i]->status : 0;
-    int b = tm_best_reply(codes, tx->nbranches);
-    return b < 0 ? NULL : tx->branches[b];
+    int codes[TM_MAX_BRANCHES], n = 0;
+    for (struct tm_branch *br = tx->branches; br; br = br->next)
+        codes[n++] = br->reply ? br->status : 0;
+    int b = tm_best_reply(codes, n);
+    return b < 0 ? NULL : tm_branch_get(tx, (unsigned)b);
 }
 
 /* RFC 3261 §16.7 step 7: a 401/407 going upstream carries the challenges of all of them. */
 static void merge_challenges(struct tm_tx *tx, struct tm_branch *best)
 {
     osip_message_t *to = best->reply->m;
-    for (int i = 0; i < tx->nbranches; i++) {
-        struct tm_branch *br = tx->branches[i];
+    for (struct tm_branch *br = tx->branches; br; br = br->next) {
         if (br == best || !br->reply || (br->status != 401 && br->status != 407))
             continue;
         osip_www_authenticate_t *w, *wc;
@@ -323,13 +396,9 @@ static void branch_set_check(struct tm_tx *tx)
 static void branch_final_local(struct tm_branch *br, int code, const char *why)
 {
     struct tm_tx *tx = br->tx;
-    osip_message_t *r = proxy_build_reply(tx->req, code, NULL);
-    br->pending = 0;
-    br->status = code;
-    br->local_reply = 1;
-    snprintf(br->why, sizeof br->why, "%s", why);
-    event_del(&br->retrans_ev);
-    event_del(&br->fr_ev);
+    osip_message_t *r = proxy_build_reply(tx->req, code, NULL); /* pending: tx is not trimmed */
+    branch_final(br, code, 1);
+    set_why(br, why);
     if (r)
         br->reply = sipmsg_wrap(r);
     tm_debug("%s %s: branch %u gets a local %d (%s)", tx->method, tx->req->m->call_id->number, br->no, code, why);
@@ -341,8 +410,8 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
     osip_message_t *m = rpl->m;
     int code = m->status_code;
     if (!m->cseq->method || strcmp(m->cseq->method, tx->method) != 0) {
-        if (m->cseq->method && !strcmp(m->cseq->method, "CANCEL"))
-            event_del(&br->cancel_ev); /* our CANCEL was answered */
+        if (m->cseq->method && !strcmp(m->cseq->method, "CANCEL") && br->run)
+            event_del(&br->run->cancel_ev); /* our CANCEL was answered */
         return;
     }
     if (!br->pending) { /* retransmission, or a reply after our timeout */
@@ -356,9 +425,9 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
         if (!br->provisional) {
             br->provisional = 1;
             if (tx->invite) {
-                event_del(&br->retrans_ev);
-                event_del(&br->fr_ev);
-                arm(&br->fr_ev, fr_ms(br));
+                event_del(&br->run->retrans_ev);
+                event_del(&br->run->fr_ev);
+                arm(&br->run->fr_ev, fr_ms(br));
             }
         }
         if (br->cancel_wanted)
@@ -369,10 +438,7 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
             tm_tx_forward_reply(tx, rpl);
         return;
     }
-    br->pending = 0;
-    br->status = code;
-    event_del(&br->retrans_ev);
-    event_del(&br->fr_ev);
+    branch_final(br, code, 0);
     if (tx->invite && code >= 300)
         send_ack(br, rpl);
     if (tx->on_reply != LUA_NOREF)
@@ -403,7 +469,7 @@ static struct tm_branch *reply_branch(struct sip_msg *rpl)
     if (!via || tm_branch_decode(via_param(via, "branch"), &idx, &id, &bno) != 0)
         return NULL;
     struct tm_tx *tx = tm_tx_by_id(idx, id);
-    return tx && bno < (unsigned)tx->nbranches ? tx->branches[bno] : NULL;
+    return tx ? tm_branch_get(tx, bno) : NULL;
 }
 
 static void reply_route_done(struct coro *c, enum coro_status st, const char *err)

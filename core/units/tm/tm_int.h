@@ -14,6 +14,9 @@
 #define TM_T1 500            /* ms, RFC 3261 round-trip estimate */
 #define TM_T2 4000           /* ms, longest non-INVITE retransmission interval */
 #define TM_MAX_BRANCHES 16   /* serial relays of one transaction */
+#define TM_TRIM_FRESH 1      /* trim queue of transactions completed since the last pass */
+#define TM_TRIM_RETRY 2      /* ... of those whose request was still in use: tried again later */
+#define TM_TRIM_RETRY_MS 100
 #define TM_HASH_BITS 14
 #define TM_HASH_SIZE (1u << TM_HASH_BITS)
 
@@ -28,40 +31,62 @@ extern struct tm_config tm_cfg;
 
 struct tm_tx;
 
-/* One client transaction: the request sent to one destination. */
+/* What a pending branch needs and a final one does not: its timers and its CANCEL. Allocated by
+ * tm_relay, freed when the branch gets its final reply (or with the branch). */
+struct tm_branch_run {
+    struct event retrans_ev;      /* timers A/E */
+    struct event fr_ev;           /* fr_timer / fr_inv_timer (timers B/F) */
+    struct event cancel_ev;       /* CANCEL retransmissions */
+    unsigned retrans_ms;          /* current timer A/E interval */
+    unsigned cancel_ms;           /* current CANCEL retransmission interval */
+    long timeout_ms;              /* final-reply timer override of this relay, 0: defaults */
+    char *cancel_buf;             /* our CANCEL of this branch, once sent */
+    size_t cancel_len;
+};
+
+/* Bytes sent on a branch and where they went (one allocation). */
+struct tm_sent {
+    struct sip_addr dst;
+    size_t len;
+    char buf[];
+};
+
+/* One client transaction: the request sent to one destination. What stays once it is final is
+ * what a late or retransmitted reply needs: the status, and for a negative final reply to an
+ * INVITE the ACK (and its destination) to send again. */
 struct tm_branch {
     struct tm_tx *tx;
-    unsigned no;                  /* index in tx->branches */
-    char id[TM_BRANCH_MAX];       /* our Via branch */
-    struct sip_addr dst;          /* where it went (valid once sent) */
-    char *buf;                    /* exact bytes sent, for retransmissions, CANCEL and ACK */
-    size_t len;
-    long timeout_ms;              /* final-reply timer override of this relay, 0: defaults */
+    struct tm_branch *next;       /* next branch of tx, in relay order */
+    unsigned no;                  /* position in tx's list, encoded in our Via branch */
     unsigned pending : 1;         /* no final reply yet */
-    unsigned sent : 1;            /* bytes are on the wire */
     unsigned sync_failed : 1;     /* the send failed inside tm_relay */
     unsigned provisional : 1;     /* a 1xx arrived */
     unsigned cancel_wanted : 1;   /* CANCEL to send once a provisional arrives */
     unsigned cancel_sent : 1;
     unsigned local_reply : 1;     /* reply was generated here (timeout, send failure) */
     int status;                   /* final reply code, 0 while pending */
-    struct sip_msg *reply;        /* final negative reply, our Via removed */
-    char why[128];                /* why a local reply was generated */
-    unsigned retrans_ms;          /* current timer A/E interval */
-    struct event retrans_ev;      /* timers A/E */
-    struct event fr_ev;           /* fr_timer / fr_inv_timer (timers B/F) */
-    char *cancel_buf;             /* our CANCEL of this branch */
-    size_t cancel_len;
-    unsigned cancel_ms;
-    struct event cancel_ev;       /* CANCEL retransmissions */
+    struct sip_msg *reply;        /* final negative reply, our Via removed; dropped when tx is trimmed */
+    char *why;                    /* why a local reply was generated (malloc'd), or NULL */
+    struct tm_sent *out;          /* while pending: the request as sent (NULL until on the wire);
+                                   * after a negative final reply to an INVITE: the ACK we sent;
+                                   * otherwise NULL */
+    struct tm_branch_run *run;    /* while pending, NULL after */
 };
 
-/* A server transaction (request received), or the state of a local request (tm.request). */
+/* The connection a request came on over TCP: its replies go there (RFC 3261 §18.2.2). */
+struct tm_conn {
+    struct sip_addr addr;
+    uint64_t id;
+};
+
+/* A server transaction (request received), or the state of a local request (tm.request).
+ * Once complete and idle it is trimmed (tm_tx_trim_later): the request and everything only
+ * the route or the branch set needed are released; the wait state keeps the match key, the
+ * last reply sent upstream and where it went, and the branches' ACKs. */
 struct tm_tx {
     struct tm_tx *hnext, *hprev;  /* hash bucket list */
+    struct tm_tx *qnext, *qprev;  /* trim queue, while queued */
     unsigned idx;                 /* hash bucket */
-    unsigned long long id;        /* unique, encoded in our branches */
-    int refs;                     /* the table, pending sends, tm coroutines */
     unsigned linked : 1;          /* in the table (not yet released) */
     unsigned invite : 1;
     unsigned local : 1;           /* tm.request: nobody upstream */
@@ -69,23 +94,27 @@ struct tm_tx {
     unsigned acked : 1;           /* ACK for our negative final reply came */
     unsigned in_failure : 1;      /* on_failure is running */
     unsigned relaying : 1;        /* inside tm_relay */
+    unsigned queued : 2;          /* trim queue it is in: 0 none, TM_TRIM_FRESH, TM_TRIM_RETRY */
+    unsigned long long id;        /* unique, encoded in our branches */
+    int refs;                     /* the table, pending sends, tm coroutines */
     int suspended;                /* tm_api.suspend count */
-    char *key;                    /* match key (top Via branch + sent-by), NULL for local */
-    char *method;
-    struct sip_msg *req;          /* the request (its ->tx points back while linked) */
+    const char *key;              /* match key (top Via branch + sent-by), NULL for local; in strs */
+    const char *method;           /* in strs */
+    struct sip_msg *req;          /* the request (its ->tx points back while linked); NULL once trimmed */
     /* upstream (server side) */
     int status;                   /* highest status sent upstream, 0: none */
     char *last;                   /* last reply sent upstream (re-sent on retransmissions) */
     size_t last_len;
-    char up_host[256];            /* where replies go (Via received/rport) */
+    const char *up_host;          /* where replies go (Via received/rport), in strs */
     int up_port;
     enum sip_proto up_proto;
+    struct tm_conn *up_conn;      /* the TCP connection the request came on, or NULL */
     unsigned g_ms;                /* timer G interval */
-    struct event g_ev;            /* timer G: negative final reply retransmissions (UDP) */
+    struct event *g_ev;           /* timer G: negative final reply retransmissions (UDP), made when armed */
     struct event wait_ev;         /* timers H/I/J/K: end of life */
     /* client side */
     int nbranches;
-    struct tm_branch *branches[TM_MAX_BRANCHES];
+    struct tm_branch *branches;   /* in relay order */
     /* Lua callbacks of the current relay (registry refs of script s, LUA_NOREF when unset) */
     struct script *s;
     lua_State *Lmain;
@@ -93,6 +122,7 @@ struct tm_tx {
     /* local request */
     tm_uac_fn done;
     void *done_arg;
+    char strs[];                  /* key, method and up_host */
 };
 
 /* tm_tx.c: the table and the server side */
@@ -111,6 +141,9 @@ int tm_tx_reply(struct tm_tx *tx, int code, const char *reason);
 /* Send a received/stored reply upstream (our Via already removed); final ones complete tx. */
 int tm_tx_forward_reply(struct tm_tx *tx, struct sip_msg *reply);
 void tm_tx_clear_lua(struct tm_tx *tx);
+/* tx has its final outcome: release what the wait state does not need as soon as nothing else
+ * holds the request (checked from the event loop, never inside the caller). */
+void tm_tx_trim_later(struct tm_tx *tx);
 int tm_request_hook(struct sip_msg *msg);
 void tm_route_done(struct sip_msg *msg, int failed);
 void tm_tx_release_all(void);
@@ -120,7 +153,10 @@ void tm_tx_release_all(void);
 int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size_t errlen);
 int tm_reply_hook(struct sip_msg *reply);
 void tm_branch_free(struct tm_branch *br);
+/* Stop br's timers (tx released); its state stays until tm_branch_free. */
 void tm_branch_stop(struct tm_branch *br);
+/* The branch number bno of tx, or NULL. */
+struct tm_branch *tm_branch_get(const struct tm_tx *tx, unsigned bno);
 /* CANCEL every pending branch (those without a provisional once one arrives). */
 void tm_cancel_branches(struct tm_tx *tx);
 int tm_branches_pending(const struct tm_tx *tx);

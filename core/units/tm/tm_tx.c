@@ -1,6 +1,7 @@
 /* The transaction table and the server side: matching requests to transactions (hash of the top
  * Via's branch and sent-by, then method class), absorbing retransmissions, 100 Trying, stateful
- * replies with their retransmission (timer G) and the wait state before a transaction is freed. */
+ * replies with their retransmission (timer G), trimming a completed transaction down to what its
+ * wait state needs, and the wait state before a transaction is freed. */
 #include "tm_int.h"
 #include <lauxlib.h>
 #include <lunasip/lua.h>
@@ -42,33 +43,153 @@ static void tx_unlink(struct tm_tx *tx)
 static void g_fired(evutil_socket_t fd, short what, void *arg);
 static void wait_fired(evutil_socket_t fd, short what, void *arg);
 
+/* ---- trimming: what a completed transaction keeps ----
+ *
+ * A transaction that has its final outcome lingers (wait state, timers H/I/J/K) to absorb
+ * retransmissions; that needs the match key, the last reply and where it went, and the ACK of
+ * negative INVITE branches, not the parsed request or the Lua callbacks. tm_tx_trim_later queues
+ * it; the queue is worked off from the event loop, so no caller loses the request under its
+ * feet. The request goes only when the transaction is its last holder (a route, a tm callback
+ * or a Lua value not yet collected may still use it): until then it is retried every
+ * TM_TRIM_RETRY_MS. */
+
+struct tm_queue {
+    struct tm_tx *first, *last;
+    struct event *ev;             /* the pass over this queue, made on first use */
+};
+static struct tm_queue queues[2]; /* TM_TRIM_FRESH - 1, TM_TRIM_RETRY - 1 */
+
+static void queue_pass(evutil_socket_t fd, short what, void *arg);
+
+static void queue_remove(struct tm_tx *tx)
+{
+    if (!tx->queued)
+        return;
+    struct tm_queue *q = &queues[tx->queued - 1];
+    if (tx->qprev)
+        tx->qprev->qnext = tx->qnext;
+    else
+        q->first = tx->qnext;
+    if (tx->qnext)
+        tx->qnext->qprev = tx->qprev;
+    else
+        q->last = tx->qprev;
+    tx->qnext = tx->qprev = NULL;
+    tx->queued = 0;
+}
+
+/* Append tx to queue which (TM_TRIM_FRESH: passed over at the next loop turn; TM_TRIM_RETRY:
+ * within TM_TRIM_RETRY_MS). */
+static void queue_add(struct tm_tx *tx, unsigned which)
+{
+    struct tm_queue *q = &queues[which - 1];
+    if (!q->ev && !(q->ev = evtimer_new(server_base(), queue_pass, q)))
+        return; /* out of memory: tx just stays untrimmed */
+    queue_remove(tx);
+    tx->qprev = q->last;
+    if (q->last)
+        q->last->qnext = tx;
+    else
+        q->first = tx;
+    q->last = tx;
+    tx->queued = which;
+    if (!evtimer_pending(q->ev, NULL)) {
+        struct timeval tv = { 0, which == TM_TRIM_FRESH ? 0 : TM_TRIM_RETRY_MS * 1000 };
+        evtimer_add(q->ev, &tv);
+    }
+}
+
+/* Nothing but the table holds tx and its request, and nothing can still need the request:
+ * the outcome is known, no branch waits for a reply, no route or callback runs for it. */
+static int tx_idle(const struct tm_tx *tx)
+{
+    return tx->linked && tx->refs == 1 && (tx->local ? tx->status != 0 : tx->status >= 200) && !tx->in_failure &&
+           !tx->relaying && !tx->suspended && !tm_branches_pending(tx) && (!tx->req || tx->req->refs == 1);
+}
+
+static void tx_trim(struct tm_tx *tx)
+{
+    tm_tx_clear_lua(tx);
+    for (struct tm_branch *br = tx->branches; br; br = br->next) {
+        sipmsg_unref(br->reply);
+        br->reply = NULL;
+    }
+    if (tx->req) {
+        tx->req->tx = NULL;
+        sipmsg_unref(tx->req);
+        tx->req = NULL;
+    }
+}
+
+void tm_tx_trim_later(struct tm_tx *tx)
+{
+    if (tx->linked && tx->req)
+        queue_add(tx, TM_TRIM_FRESH);
+}
+
+static void queue_pass(evutil_socket_t fd, short what, void *arg)
+{
+    struct tm_queue *q = arg;
+    struct tm_tx *tx, *end = q->last;
+    /* Each transaction queued before this pass, once: those not idle yet go (back) to the retry
+     * queue, which queue_add re-arms. */
+    while ((tx = q->first) != NULL) {
+        queue_remove(tx);
+        if (tx_idle(tx))
+            tx_trim(tx);
+        else
+            queue_add(tx, TM_TRIM_RETRY);
+        if (tx == end)
+            break;
+    }
+}
+
 struct tm_tx *tm_tx_new(struct sip_msg *req, const char *key, unsigned idx)
 {
-    struct tm_tx *tx = calloc(1, sizeof *tx);
+    char up_host[256] = "";
+    int up_port = 0;
+    enum sip_proto up_proto = PROTO_UDP;
+    if (key) {
+        osip_via_t *via = osip_list_get(&req->m->vias, 0);
+        if (via_reply_target(via, up_host, sizeof up_host, &up_port, &up_proto) != 0) {
+            addr_ip_port(&req->src.addr.sa, up_host, sizeof up_host, &up_port);
+            up_proto = req->src.addr.proto;
+        }
+    }
+    const char *method = req->m->sip_method;
+    size_t klen = key ? strlen(key) + 1 : 0, mlen = strlen(method) + 1, hlen = strlen(up_host) + 1;
+    struct tm_tx *tx = calloc(1, sizeof *tx + klen + mlen + hlen);
     if (!tx)
         return NULL;
+    if (key && up_proto == PROTO_TCP && req->src.conn_id) {
+        tx->up_conn = malloc(sizeof *tx->up_conn);
+        if (!tx->up_conn) {
+            free(tx);
+            return NULL;
+        }
+        tx->up_conn->addr = req->src.addr;
+        tx->up_conn->id = req->src.conn_id;
+    }
+    char *p = tx->strs;
+    tx->method = memcpy(p, method, mlen);
+    tx->up_host = memcpy(p + mlen, up_host, hlen);
+    tx->key = key ? memcpy(p + mlen + hlen, key, klen) : NULL;
+    tx->up_port = up_port;
+    tx->up_proto = up_proto;
     if (!next_id)
         next_id = ((unsigned long long)time(NULL) << 20 ^ (unsigned long long)getpid() << 8) & 0xffffffffffULL;
     tx->id = ++next_id;
     tx->refs = 1;
     tx->req = sipmsg_ref(req);
-    tx->method = strdup(req->m->sip_method);
     tx->invite = !strcmp(tx->method, "INVITE");
     tx->on_failure = tx->on_reply = LUA_NOREF;
     if (key) {
-        tx->key = strdup(key);
         tx->idx = idx & (TM_HASH_SIZE - 1);
-        osip_via_t *via = osip_list_get(&req->m->vias, 0);
-        if (via_reply_target(via, tx->up_host, sizeof tx->up_host, &tx->up_port, &tx->up_proto) != 0) {
-            addr_ip_port(&req->src.addr.sa, tx->up_host, sizeof tx->up_host, &tx->up_port);
-            tx->up_proto = req->src.addr.proto;
-        }
         req->tx = tx;
     } else {
         tx->local = 1;
         tx->idx = (unsigned)(tx->id * 0x9e3779b97f4a7c15ULL >> (64 - TM_HASH_BITS));
     }
-    event_assign(&tx->g_ev, server_base(), -1, 0, g_fired, tx);
     event_assign(&tx->wait_ev, server_base(), -1, 0, wait_fired, tx);
     tx_link(tx);
     tm_active++;
@@ -95,14 +216,18 @@ void tm_tx_clear_lua(struct tm_tx *tx)
 
 static void tx_free(struct tm_tx *tx)
 {
-    for (int i = 0; i < tx->nbranches; i++)
-        tm_branch_free(tx->branches[i]);
+    while (tx->branches) {
+        struct tm_branch *br = tx->branches;
+        tx->branches = br->next;
+        tm_branch_free(br);
+    }
     tm_tx_clear_lua(tx);
     if (tx->req && tx->req->tx == tx)
         tx->req->tx = NULL;
     sipmsg_unref(tx->req);
-    free(tx->key);
-    free(tx->method);
+    if (tx->g_ev)
+        event_free(tx->g_ev);
+    free(tx->up_conn);
     free(tx->last);
     free(tx);
     tm_active--;
@@ -119,11 +244,13 @@ void tm_tx_release(struct tm_tx *tx)
     if (!tx->linked)
         return;
     tx_unlink(tx);
-    event_del(&tx->g_ev);
+    queue_remove(tx);
+    if (tx->g_ev)
+        event_del(tx->g_ev);
     event_del(&tx->wait_ev);
-    for (int i = 0; i < tx->nbranches; i++)
-        tm_branch_stop(tx->branches[i]);
-    if (tx->req->tx == tx)
+    for (struct tm_branch *br = tx->branches; br; br = br->next)
+        tm_branch_stop(br);
+    if (tx->req && tx->req->tx == tx)
         tx->req->tx = NULL;
     tm_tx_unref(tx);
 }
@@ -133,6 +260,10 @@ void tm_tx_release_all(void)
     for (unsigned i = 0; i < TM_HASH_SIZE; i++)
         while (table[i])
             tm_tx_release(table[i]);
+    for (int i = 0; i < 2; i++)
+        if (queues[i].ev)
+            event_free(queues[i].ev);
+    memset(queues, 0, sizeof queues);
 }
 
 struct tm_tx *tm_tx_by_id(unsigned idx, unsigned long long id)
@@ -208,9 +339,8 @@ struct tm_tx *tm_tx_get(struct sip_msg *msg)
 
 static int send_up(struct tm_tx *tx, const char *buf, size_t len)
 {
-    const struct sip_msg *req = tx->req;
-    if (tx->up_proto == PROTO_TCP && req->src.conn_id)
-        return transport_send(&req->src.addr, req->src.conn_id, buf, len);
+    if (tx->up_proto == PROTO_TCP && tx->up_conn)
+        return transport_send(&tx->up_conn->addr, tx->up_conn->id, buf, len);
     return proxy_send_to(tx->up_host, tx->up_port, tx->up_proto, 0, buf, len);
 }
 
@@ -223,10 +353,11 @@ static void tx_completed(struct tm_tx *tx)
         tm_cancel_branches(tx);
     if (tx->local)
         return;
+    tm_tx_trim_later(tx);
     if (tx->invite && tx->status >= 300) {
-        if (tx->up_proto == PROTO_UDP) {
+        if (tx->up_proto == PROTO_UDP && (tx->g_ev = evtimer_new(server_base(), g_fired, tx)) != NULL) {
             tx->g_ms = TM_T1;
-            arm(&tx->g_ev, tx->g_ms);
+            arm(tx->g_ev, tx->g_ms);
         }
         arm(&tx->wait_ev, 64 * TM_T1); /* timer H */
     } else {
@@ -267,6 +398,8 @@ int tm_tx_reply_msg(struct tm_tx *tx, osip_message_t *r)
 
 int tm_tx_reply(struct tm_tx *tx, int code, const char *reason)
 {
+    if (!tx->req)
+        return -1; /* trimmed: it has its final reply */
     osip_message_t *r = proxy_build_reply(tx->req, code, reason);
     return r ? tm_tx_reply_msg(tx, r) : -1;
 }
@@ -295,14 +428,15 @@ static void g_fired(evutil_socket_t fd, short what, void *arg)
     if (tx->last)
         send_up(tx, tx->last, tx->last_len);
     tx->g_ms = tx->g_ms * 2 > TM_T2 ? TM_T2 : tx->g_ms * 2;
-    arm(&tx->g_ev, tx->g_ms);
+    arm(tx->g_ev, tx->g_ms);
 }
 
 static void wait_fired(evutil_socket_t fd, short what, void *arg)
 {
     struct tm_tx *tx = arg;
     if (tx->invite && tx->status >= 300 && !tx->acked)
-        tm_debug("%s %s: no ACK for our %d (timer H)", tx->method, tx->req->m->call_id->number, tx->status);
+        tm_debug("%s %s: no ACK for our %d (timer H)", tx->method, tx->req ? tx->req->m->call_id->number : tx->key,
+                 tx->status);
     tm_tx_release(tx);
 }
 
@@ -333,7 +467,8 @@ int tm_request_hook(struct sip_msg *msg)
             return 0; /* ACK for a 2xx: a new request, routed end to end */
         if (!tx->acked) {
             tx->acked = 1;
-            event_del(&tx->g_ev);
+            if (tx->g_ev)
+                event_del(tx->g_ev);
             event_del(&tx->wait_ev);
             arm(&tx->wait_ev, tx->up_proto == PROTO_UDP ? tm_cfg.wait_timer : 0); /* timer I */
         }

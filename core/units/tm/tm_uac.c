@@ -113,12 +113,13 @@ void tm_uac_finish(struct tm_tx *tx, struct tm_branch *br)
     /* linger to absorb retransmitted final replies (and ACK negative INVITE ones) */
     struct timeval tv = { tm_cfg.wait_timer / 1000, (tm_cfg.wait_timer % 1000) * 1000 };
     event_add(&tx->wait_ev, &tv);
+    tm_tx_trim_later(tx);
     if (!done)
         return;
     if (!br)
         done(0, "no reply", NULL, arg);
     else if (br->local_reply && br->status != 408)
-        done(0, br->why, NULL, arg);
+        done(0, br->why ? br->why : "", NULL, arg);
     else if (br->local_reply)
         done(408, "Request Timeout", NULL, arg);
     else
