@@ -10,18 +10,13 @@ free_port UAS2_PORT
 export BACKUP="sip:127.0.0.1:$UAS2_PORT"
 start_server "$EXAMPLES_DIR/stateful-proxy.lua" -l "udp:127.0.0.1:$PORT"
 
-_sipp_common uas1
-sipp -sf "$SIPP_DIR/tm_uas_503.xml" -p "$UAS1_PORT" "${SIPP_ARGS[@]}" -m 1 -timeout 20s -timeout_error \
-    </dev/null >"$T/uas1.out" 2>&1 &
-UAS1=$!
-_PIDS+=("$UAS1")
-wait_bound udp "$UAS1_PORT" 5 || fail "first UAS did not bind"
+start_sipp_uas uas1 "$SIPP_DIR/tm_uas_503.xml" "$UAS1_PORT" -m 1 -timeout_error
 start_uas "$SIPP_DIR/uas_call_rr.xml" "$UAS2_PORT"
 
 run_uac "$SIPP_DIR/uac_call_rr.xml" "127.0.0.1:$UAS1_PORT" -rsa "127.0.0.1:$PORT" -key tp udp ||
     fail "the call did not succeed on the backup (sipp exit $?)"
 wait_uas || fail "backup UAS did not complete the call (sipp exit $?)"
-_wait_pid "$UAS1" 10 || fail "first UAS still running"
+_wait_pid "${UAS_PIDS[uas1]}" 10 || fail "first UAS still running"
 [ "$WAIT_RC" -eq 0 ] || fail "first UAS failed (no ACK for its 503?) (sipp exit $WAIT_RC)"
 assert_log "failed with 503, trying sip:127.0.0.1:$UAS2_PORT" "the example's failover log line"
 grep -q '^SIP/2.0 503' "$T/uac_msg.log" && fail "the 503 reached the UAC"
