@@ -49,13 +49,11 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
             route_record(m, lst->proto, lst->host, lst->port);
         job->msg->rr_wanted = 0;
     }
-    char branch[64], *out;
+    char *out;
     size_t len;
-    if (job->branch[0])
-        snprintf(branch, sizeof branch, "%s", job->branch);
-    else
-        via_branch_stateless(m, branch, sizeof branch);
-    if (via_push(m, lst->proto, lst->host, lst->port, branch) != 0) {
+    if (!job->branch[0])
+        via_branch_stateless(m, job->branch, sizeof job->branch);
+    if (via_push(m, lst->proto, lst->host, lst->port, job->branch) != 0) {
         job_failed(job, "cannot add our Via");
         return;
     }
@@ -90,8 +88,7 @@ static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t 
     free(job);
 }
 
-static int send_start(const char *host, int port, enum sip_proto proto, uint64_t conn_id,
-                      const char *buf, size_t len)
+int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t conn_id, const char *buf, size_t len)
 {
     struct send_job *job = calloc(1, sizeof *job + len);
     if (!job)
@@ -103,11 +100,6 @@ static int send_start(const char *host, int port, enum sip_proto proto, uint64_t
         memcpy(job->buf, buf, len);
     transport_resolve(host, port, send_resolved, job);
     return 0;
-}
-
-int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t conn_id, const char *buf, size_t len)
-{
-    return send_start(host, port, proto, conn_id, buf, len);
 }
 
 int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
@@ -216,7 +208,7 @@ int proxy_forward_reply(struct sip_msg *msg)
     char host[256];
     int port;
     enum sip_proto proto;
-    if (!via || !via->host || !transport_is_local(via->host, via->port ? atoi(via->port) : 0))
+    if (!via_is_ours(via))
         return -1; /* not ours: drop (RFC 3261 §18.1.2) */
     via_pop(msg->m);
     via = osip_list_get(&msg->m->vias, 0);

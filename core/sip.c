@@ -115,7 +115,7 @@ static void request_done(struct coro *c, enum coro_status st, const char *err)
     if (st == CORO_ERROR) {
         if (!msg->replied && !ack && !msg->dropped)
             proxy_reply(msg, 500, "Server Internal Error");
-    } else if (!msg->replied && !msg->forwarded && !msg->dropped && !msg->tx) {
+    } else if (!msg->replied && !msg->forwarded && !msg->dropped) {
         log_debug("%s %s dropped: the route neither replied nor forwarded", msg->m->sip_method,
                   msg->m->call_id ? msg->m->call_id->number : "");
         stats_inc(STAT_DROPPED);
@@ -164,7 +164,7 @@ static void reply_in(struct sip_msg *msg, int truncated)
     }
     if (sip_reply_hook && sip_reply_hook(msg))
         return;
-    if (!transport_is_local(via->host, via->port ? atoi(via->port) : 0)) {
+    if (!via_is_ours(via)) {
         log_debug("reply %d dropped: its top Via is not ours", code);
         stats_inc(STAT_DROPPED);
         return;

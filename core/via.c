@@ -114,6 +114,11 @@ int via_push(osip_message_t *m, enum sip_proto proto, const char *host, int port
     return 0;
 }
 
+int via_is_ours(const osip_via_t *via)
+{
+    return via && via->host && transport_is_local(via->host, via->port ? atoi(via->port) : 0);
+}
+
 int via_pop(osip_message_t *m)
 {
     osip_via_t *via = osip_list_get(&m->vias, 0);

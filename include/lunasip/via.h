@@ -24,6 +24,9 @@ void via_branch_stateless(osip_message_t *m, char *out, size_t len);
 /* Insert our Via (SIP/2.0/<proto> host:port;branch=...) on top. Returns 0 or -1. */
 int via_push(osip_message_t *m, enum sip_proto proto, const char *host, int port, const char *branch);
 
+/* True when via's sent-by names one of our listeners (a reply to a request we sent). */
+int via_is_ours(const osip_via_t *via);
+
 /* Remove the top Via (ours). Returns 0, or -1 when there is none. */
 int via_pop(osip_message_t *m);
 
