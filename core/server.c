@@ -1,9 +1,9 @@
 /* Start-up, reload and shutdown around the one libevent loop. */
 #include "server.h"
 #include <lunasip/coro.h>
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
-#include "script.h"
+#include "lua/script.h"
 #include <lunasip/transport.h>
 #include "unit.h"
 #include <event2/event.h>

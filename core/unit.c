@@ -1,7 +1,7 @@
 /* Unit loader: dlopen every unit, check the ABI, then initialise them all. */
 #include "unit.h"
 #include "log.h"
-#include "script.h"
+#include "lua/script.h"
 #include <dlfcn.h>
 #include <lauxlib.h>
 #include <lunasip/unit.h>

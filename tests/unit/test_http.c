@@ -1,7 +1,7 @@
 /* HTTP pieces that need no server: config.http.listen parsing, route registration and the
  * prefix/method matching of the built-in API (core/http.c). */
 #include "check.h"
-#include "http.h"
+#include "http/http.h"
 #include <lunasip/http.h>
 
 static int h_a(const struct ls_http_request *r, json_t **reply, void *arg) { return 200; }

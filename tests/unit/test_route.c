@@ -1,6 +1,6 @@
 /* Record-Route and loose routing (RFC 3261 §16.4, §16.6, §16.12) with 10.9.9.9:5060 as "us". */
 #include "check.h"
-#include "route.h"
+#include "sip/route.h"
 #include <lunasip/msg.h>
 #include <stdlib.h>
 

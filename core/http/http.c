@@ -7,11 +7,11 @@
  *   anything else             the script's on_http (http_req.c), else 404
  * /api/... and /metrics need the Bearer token when config.http.token is set. Errors are JSON
  * {"error": "..."}. */
-#include "http.h"
+#include "http/http.h"
 #include <lunasip/coro.h>
 #include <lunasip/http.h>
 #include "log.h"
-#include "script.h"
+#include "lua/script.h"
 #include "server.h"
 #include "unit.h"
 #include <event2/buffer.h>

@@ -1,6 +1,6 @@
 /* Transport table: listen specs, the listeners, address helpers and send dispatch.
  * The protocols live in udp.c and tcp.c, name lookups in resolve.c. Main loop only. */
-#include "transport_internal.h"
+#include "transport/transport_internal.h"
 #include "log.h"
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,6 +1,6 @@
-#include "script.h"
+#include "lua/script.h"
 #include <lunasip/coro.h>
-#include "http.h"
+#include "http/http.h"
 #include "log.h"
 #include <lunasip/lua.h>
 #include "server.h"

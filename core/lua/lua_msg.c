@@ -2,7 +2,7 @@
 #include <lunasip/lua.h>
 #include "log.h"
 #include <lunasip/proxy.h>
-#include "route.h"
+#include "sip/route.h"
 #include <lunasip/msg.h>
 #include "stats.h"
 #include <lauxlib.h>

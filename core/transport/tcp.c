@@ -4,7 +4,7 @@
  * A connection is never freed while its messages are being delivered: sip_receive() may
  * send on it or close it; tcp_close() then only marks it dead and the read callback frees
  * it once delivery returns. */
-#include "transport_internal.h"
+#include "transport/transport_internal.h"
 #include "log.h"
 #include "stats.h"
 #include <ctype.h>

@@ -1,7 +1,7 @@
 /* GET /metrics: Prometheus text exposition format 0.0.4. The core's counters (stats.c, the
  * HTTP side, coroutines), then each writer registered by a unit (ls_metrics_source). Names
  * start with lunasip_, counters end in _total, variants are labels. Main loop only. */
-#include "http.h"
+#include "http/http.h"
 #include <lunasip/coro.h>
 #include <lunasip/http.h>
 #include <lunasip/tm.h>

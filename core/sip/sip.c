@@ -4,7 +4,7 @@
 #include "log.h"
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
-#include "script.h"
+#include "lua/script.h"
 #include <lunasip/msg.h>
 #include "stats.h"
 #include <lunasip/via.h>

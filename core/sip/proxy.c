@@ -1,6 +1,6 @@
 #include <lunasip/proxy.h>
 #include "log.h"
-#include "route.h"
+#include "sip/route.h"
 #include "stats.h"
 #include <lunasip/via.h>
 #include <stdio.h>

@@ -8,13 +8,13 @@
  * route ends (or is cancelled because the client went away), each Lua userdata one more.
  * hr->req is the evhttp request while it can still be answered, NULL after req:reply, after
  * the automatic 500, or once the client closed the connection. Main loop only. */
-#include "http.h"
+#include "http/http.h"
 #include <lunasip/coro.h>
 #include <lunasip/lua.h>
 #include <lunasip/msg.h>
 #include <lunasip/transport.h>
 #include "log.h"
-#include "script.h"
+#include "lua/script.h"
 #include "server.h"
 #include <errno.h>
 #include <sys/socket.h>

@@ -1,5 +1,5 @@
 /* SIP over UDP: one datagram is one message. Main loop only. */
-#include "transport_internal.h"
+#include "transport/transport_internal.h"
 #include "log.h"
 #include "stats.h"
 #include <errno.h>

@@ -1,6 +1,6 @@
 #include <lunasip/coro.h>
 #include "log.h"
-#include "script.h"
+#include "lua/script.h"
 #include "server.h"
 #include <lunasip/msg.h>
 #include "stats.h"

@@ -7,7 +7,7 @@
  * Ownership: struct http_call lives from the call until the result is delivered or the
  * coroutine is cancelled; the evhttp connection frees itself once its request completes
  * (evhttp_connection_free_on_completion), and we free it ourselves only on timeout or cancel. */
-#include "http.h"
+#include "http/http.h"
 #include <lunasip/coro.h>
 #include <lunasip/transport.h>
 #include "log.h"

@@ -1,4 +1,4 @@
-#include "route.h"
+#include "sip/route.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

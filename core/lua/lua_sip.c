@@ -3,7 +3,7 @@
 #include "log.h"
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
-#include "script.h"
+#include "lua/script.h"
 #include "stats.h"
 #include "unit.h"
 #include <lauxlib.h>

@@ -1,6 +1,6 @@
 /* Name resolution for next hops: IP literals at once, names through evdns (/etc/hosts
  * first, then the nameservers of /etc/resolv.conf). No SRV/NAPTR. Main loop only. */
-#include "transport_internal.h"
+#include "transport/transport_internal.h"
 #include "log.h"
 #include <event2/dns.h>
 #include <event2/event.h>
