@@ -35,7 +35,7 @@ d() { echo $(( $(metric "$m1" "$1") - $(metric "$m0" "$1") )); }
 grep -q '^lunasip_coroutines_alive ' <<<"$m1" || fail "no coroutines gauge"
 stop_server
 
-if [ -n "$LUNASIP_UNITS" ] && [ -f "$LUNASIP_UNITS/tm.so" ]; then
+if have_tm; then
     export WITH_TM=1
     start_http "$SCRIPT_DIR/http_routes.lua"
     sip_request OPTIONS "sip:127.0.0.1:$PORT" | expect_status udp "$PORT" 200 "OPTIONS with tm"
@@ -46,6 +46,6 @@ if [ -n "$LUNASIP_UNITS" ] && [ -f "$LUNASIP_UNITS/tm.so" ]; then
     [ "$(metric "$m2" lunasip_transactions_created_total)" -ge 1 ] || fail "no transaction counted with tm"
     stop_server
 else
-    log "SKIP (part): tm.so not built: transaction metrics not checked"
+    skip_part "tm.so not built: transaction metrics not checked"
 fi
 pass

@@ -32,7 +32,7 @@ hcurl -X POST -H 'Call-ID: abc@client' -H 'CSeq: 7 POST' -H 'From: <sip:alice@ex
 [ "$(json_get "$body" from_tag)" = t1 ] || fail "client From tag not used: $body"
 stop_server
 
-if [ -n "$LUNASIP_UNITS" ] && [ -f "$LUNASIP_UNITS/tm.so" ]; then
+if have_tm; then
     export WITH_TM=1
     start_http "$SCRIPT_DIR/http_routes.lua"
     expect_http 200 "units" /units
@@ -40,6 +40,6 @@ if [ -n "$LUNASIP_UNITS" ] && [ -f "$LUNASIP_UNITS/tm.so" ]; then
     check_made_up "with tm"
     stop_server
 else
-    log "SKIP (part): tm.so not built in ${LUNASIP_UNITS:-?}: the with-tm half did not run"
+    skip_part "tm.so not built in ${LUNASIP_UNITS:-?}: the with-tm half did not run"
 fi
 pass

@@ -7,6 +7,14 @@
 #   LUNASIP_SRC    the source tree (default: three levels above this file)
 #   LUNASIP_UNITS  the build tree's unit folder (optional)
 #   LUNASIP_KEEP=1 keep the per-test temp dir even when the test passes
+#   LUNASIP_CI_NO_SKIP=1  a skip fails the test (CI: everything must run there), unless the
+#                  test's name is in LUNASIP_SKIP_ALLOW (space separated)
+#
+# A test that cannot run here calls skip (exit 77, shown by ctest as skipped through
+# SKIP_RETURN_CODE); one that cannot run a part calls skip_part and pass then exits 77.
+# Sanitizer reports of every lunasip process a test starts (through start_server or
+# directly) go to $T/sanitizer.<pid> (ASAN_OPTIONS/UBSAN_OPTIONS log_path); the test fails
+# at exit when there is one, whatever its own verdict.
 #
 # Every test gets its own temp dir ($T) holding the server log, sipp traces and
 # raw replies; it is removed when the test passes and kept (path printed) when it
@@ -35,6 +43,10 @@ UAS_PID=
 _PIDS=()
 _PORTS=()
 _FAILED=0
+_SKIPPED=()
+SANITIZER_RE='ERROR: (Address|Leak|Memory|Thread)Sanitizer|: runtime error: |SUMMARY: UndefinedBehaviorSanitizer'
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/sanitizer"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/sanitizer"
 
 log() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
 
@@ -59,10 +71,57 @@ fail() {
     exit 1
 }
 
-# pass: the closing line of a test that succeeded.
+# pass: the closing line of a test that succeeded (exit 77 when a part was skipped).
 pass() {
+    if [ ${#_SKIPPED[@]} -gt 0 ]; then
+        printf 'PASS (partly skipped: %s): %s\n' "${_SKIPPED[*]}" "$TEST_NAME"
+        exit 77
+    fi
     printf 'PASS: %s\n' "$TEST_NAME"
     exit 0
+}
+
+_skip_allowed() {   # fails the test when skips are fatal here (LUNASIP_CI_NO_SKIP=1)
+    [ "${LUNASIP_CI_NO_SKIP:-0}" = 1 ] || return 0
+    [[ " ${LUNASIP_SKIP_ALLOW:-} " == *" $TEST_NAME "* ]] && return 0
+    fail "skipped on CI (LUNASIP_CI_NO_SKIP=1, $TEST_NAME not in LUNASIP_SKIP_ALLOW): $1"
+}
+
+# skip REASON: this test cannot run here: exit 77 (ctest: skipped).
+skip() {
+    _skip_allowed "$1"
+    printf 'SKIP: %s: %s\n' "$TEST_NAME" "$1"
+    exit 77
+}
+
+# skip_part REASON: a part of this test cannot run here; the rest runs, pass exits 77.
+skip_part() {
+    _skip_allowed "$1"
+    log "SKIP (part): $1"
+    _SKIPPED+=("$1")
+}
+
+# have_tm: tm.so is built in $LUNASIP_UNITS. need_tm: skip the test without it.
+have_tm() { [ -n "$LUNASIP_UNITS" ] && [ -f "$LUNASIP_UNITS/tm.so" ]; }
+need_tm() { have_tm || skip "the tm unit is not built (${LUNASIP_UNITS:-LUNASIP_UNITS unset}/tm.so missing)"; }
+
+# have_ipv6: the loopback has ::1.
+have_ipv6() { [ -n "$(ip -6 addr show dev lo 2>/dev/null)" ]; }
+
+# _sanitizer_reports: print every sanitizer report of this test; status 0 when there is one.
+_sanitizer_reports() {
+    local f found=1
+    for f in "$T"/sanitizer.*; do
+        [ -s "$f" ] || continue
+        found=0
+        printf -- '--- %s ---\n' "${f#"$T"/}" >&2
+        head -n 60 "$f" >&2
+    done
+    if [ -f "$SERVER_LOG" ] && grep -qE "$SANITIZER_RE" "$SERVER_LOG"; then
+        found=0
+        grep -E -A 30 "$SANITIZER_RE" "$SERVER_LOG" | head -n 60 >&2
+    fi
+    return $found
 }
 
 _cleanup() {
@@ -81,11 +140,16 @@ _cleanup() {
     for p in "${_PORTS[@]}"; do
         rmdir "$PORT_LOCKS/$p" 2>/dev/null
     done
-    if [ "$rc" -ne 0 ] || [ "$_FAILED" -ne 0 ] || [ "${LUNASIP_KEEP:-0}" = 1 ]; then
+    if _sanitizer_reports; then
+        printf 'FAIL: %s: sanitizer report (above) from a lunasip process\n' "$TEST_NAME" >&2
+        rc=1 _FAILED=1
+    fi
+    if { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ "$_FAILED" -ne 0 ] || [ "${LUNASIP_KEEP:-0}" = 1 ]; then
         printf '[%s] files kept in %s\n' "$TEST_NAME" "$T" >&2
     else
         rm -rf "$T"
     fi
+    [ "$_FAILED" -eq 0 ] || exit 1
 }
 trap _cleanup EXIT
 trap 'exit 130' INT TERM
@@ -173,12 +237,18 @@ start_server() {
     fail "server not ready after ${LUNASIP_START_TIMEOUT:-10} s"
 }
 
-# check_sanitizers [FILE]: fail when a sanitizer reported anything.
+# check_sanitizers [FILE]: fail now when a sanitizer reported anything (in FILE, default the
+# server log, or in $T/sanitizer.*); _cleanup checks again at exit.
 check_sanitizers() {
     local f=${1:-$SERVER_LOG}
-    if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$f"; then
+    if grep -qE "$SANITIZER_RE" "$f" 2>/dev/null; then
         fail "sanitizer report in $(basename "$f")"
     fi
+    local r
+    for r in "$T"/sanitizer.*; do
+        [ -s "$r" ] && fail "sanitizer report from a lunasip process (${r#"$T"/})"
+    done
+    return 0
 }
 
 # server_alive: fail unless the server process still runs.

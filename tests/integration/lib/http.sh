@@ -10,7 +10,6 @@
 #                              (000: no answer) and HTTP_BODY. Not in $(...): the variables
 #                              would stay in the subshell.
 # expect_http CODE WHAT [CURL ARGS...] PATH   hcurl and require status CODE.
-# need_tm                      require build/units/tm.so; prints SKIP and exits 0 without it.
 
 command -v curl >/dev/null || fail "curl not installed"
 
@@ -45,9 +44,3 @@ v = json.loads(sys.argv[1]).get(sys.argv[2])
 print("" if v is None else v)' "$1" "$2"
 }
 
-need_tm() {
-    if [ -z "$LUNASIP_UNITS" ] || [ ! -f "$LUNASIP_UNITS/tm.so" ]; then
-        printf 'SKIP: %s: the tm unit is not built (%s/tm.so missing)\n' "$TEST_NAME" "${LUNASIP_UNITS:-LUNASIP_UNITS unset}"
-        exit 0
-    fi
-}
