@@ -57,9 +57,11 @@ function on_request(msg)
     if msg.method ~= "ACK" then msg:reply(483) end
     return
   end
-  if msg:loose_route() or msg.method == "ACK" then
-    return tm.relay(msg) -- in-dialog, or an ACK tm did not absorb: follow it statelessly
+  if msg:in_dialog() or msg.method == "ACK" then
+    msg:loose_route()    -- in-dialog (To tag): our Record-Route decides the next hop
+    return tm.relay(msg) -- (an ACK tm did not absorb goes on statelessly)
   end
+  msg:loose_route()      -- initial request: drop a preloaded Route to us
   if msg.method == "OPTIONS" and sip.is_myself(msg.ruri) then
     return msg:reply(200)
   end

@@ -27,15 +27,23 @@ function on_request(msg)
     return
   end
   local opts
-  if msg:loose_route() then
-    -- in-dialog: the Route set decides; an ACK for a 2xx goes on statelessly
-  elseif sip.is_myself(msg.ruri) then
-    if msg.method == "OPTIONS" then return msg:reply(200) end
-    if msg.method ~= "ACK" then msg:reply(404) end
-    return
-  elseif msg.method == "INVITE" then
-    msg:record_route()
-    opts = { on_failure = try_backup }
+  if msg:in_dialog() then
+    -- in-dialog (To tag): our Record-Route decides; an ACK for a 2xx goes on statelessly
+    if not msg:loose_route() and sip.is_myself(msg.ruri) then
+      if msg.method ~= "ACK" then msg:reply(404) end
+      return
+    end
+  else
+    msg:loose_route()                 -- initial request: drop a preloaded Route to us
+    if sip.is_myself(msg.ruri) then
+      if msg.method == "OPTIONS" then return msg:reply(200) end
+      if msg.method ~= "ACK" then msg:reply(404) end
+      return
+    end
+    if msg.method == "INVITE" then
+      msg:record_route()
+      opts = { on_failure = try_backup }
+    end
   end
   local ok, err = tm.relay(msg, opts)
   if not ok then

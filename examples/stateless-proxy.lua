@@ -13,9 +13,16 @@ function on_request(msg)
   if not msg:max_forwards() then
     return msg:reply(483)
   end
-  if msg:loose_route() then           -- in-dialog: Route headers decide the next hop
-    return msg:forward()
+  if msg:in_dialog() then             -- in-dialog (To tag): our Record-Route decides the next hop
+    if msg:loose_route() or not sip.is_myself(msg.ruri) then
+      return msg:forward()
+    end
+    if msg.method ~= "ACK" then
+      msg:reply(404)
+    end
+    return
   end
+  msg:loose_route()                   -- initial request: drop a preloaded Route to us
   if sip.is_myself(msg.ruri) then     -- aimed at us
     if msg.method == "OPTIONS" then
       return msg:reply(200, nil, { Allow = "INVITE, ACK, CANCEL, BYE, OPTIONS" })

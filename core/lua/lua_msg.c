@@ -343,6 +343,14 @@ static int msg_loose_route(lua_State *L)
     return 1;
 }
 
+/* msg:in_dialog(): true when the request has a To tag. */
+static int msg_in_dialog(lua_State *L)
+{
+    struct sip_msg *msg = check_request(L, "in_dialog");
+    lua_pushboolean(L, sipmsg_tag(msg->m->to) != NULL);
+    return 1;
+}
+
 static int msg_max_forwards(lua_State *L)
 {
     int mf = proxy_max_forwards(check_request(L, "max_forwards"));
@@ -382,7 +390,8 @@ void lua_msg_open(lua_State *L)
         { "remove_header", msg_remove_header }, { "reply", msg_reply },
         { "forward", msg_forward },         { "record_route", msg_record_route },
         { "loose_route", msg_loose_route }, { "max_forwards", msg_max_forwards },
-        { "drop", msg_drop },               { NULL, NULL },
+        { "drop", msg_drop },               { "in_dialog", msg_in_dialog },
+        { NULL, NULL },
     };
     static const luaL_Reg meta[] = {
         { "__index", lua_msg_index }, { "__newindex", lua_msg_newindex },

@@ -55,6 +55,12 @@ static int ruri_set(osip_message_t *m, const osip_uri_t *uri)
     return 0;
 }
 
+/* True when uri looks like a Record-Route value we wrote: no user part, our address, ;lr. */
+static int is_our_rr(const osip_uri_t *uri, route_is_local_fn is_local)
+{
+    return uri && !(uri->username && *uri->username) && has_lr(uri) && route_uri_is_local(uri, is_local);
+}
+
 int route_loose(osip_message_t *m, route_is_local_fn is_local, char **next_hop)
 {
     *next_hop = NULL;
@@ -62,7 +68,7 @@ int route_loose(osip_message_t *m, route_is_local_fn is_local, char **next_hop)
     if (n <= 0)
         return 0;
     osip_route_t *r;
-    if (route_uri_is_local(m->req_uri, is_local)) {
+    if (is_our_rr(m->req_uri, is_local)) {
         /* §16.4: a strict router put our Record-Route value in the R-URI. */
         r = osip_list_get(&m->routes, n - 1);
         if (!r->url || ruri_set(m, r->url) != 0)

@@ -11,8 +11,9 @@ typedef int (*route_is_local_fn)(const char *host, int port);
 int route_uri_is_local(const osip_uri_t *uri, route_is_local_fn is_local);
 
 /* Process Route headers of a received request:
- *  - R-URI is ours and Route headers exist: the previous hop was a strict router; the last Route
- *    becomes the R-URI again;
+ *  - R-URI is a Record-Route value of ours (no user part, our address, ;lr) and Route headers
+ *    exist: the previous hop was a strict router; the last Route becomes the R-URI again
+ *    (a user at our address, sip:bob@us, is a callee and stays);
  *  - leading Route entries that are ours are removed;
  *  - a remaining top Route with ;lr is the next hop (*next_hop, malloc'd URI string);
  *    without ;lr (strict next hop) the R-URI moves to the end of the Route set and the top Route
