@@ -44,7 +44,7 @@ static void apply_settings(const struct script *s)
 static void run_on_start(struct script *s)
 {
     struct coro *c = coro_new(s, CORO_START, NULL);
-    if (script_route(c->L, "on_start"))
+    if (script_route(coro_L(c), "on_start"))
         coro_resume(c, NULL, 0);
     else
         coro_cancel(c);

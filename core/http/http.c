@@ -323,7 +323,7 @@ static void route_call(struct evhttp_request *req, const char *method, const cha
 static int api_health(const struct ls_http_request *req, json_t **reply, void *arg)
 {
     *reply = json_pack("{s:s, s:s, s:I, s:i}", "status", "ok", "version", LUNASIP_VERSION,
-                       "uptime_s", (json_int_t)(time(NULL) - started), "coroutines", coro_alive);
+                       "uptime_s", (json_int_t)(time(NULL) - started), "coroutines", coro_count());
     return 200;
 }
 

@@ -9,6 +9,8 @@
  * (evhttp_connection_free_on_completion), and we free it ourselves only on timeout or cancel. */
 #include "http/http.h"
 #include <lunasip/coro.h>
+#include <lunasip/loop.h>
+#include <lunasip/wire.h>
 #include <lunasip/transport.h>
 #include "log.h"
 #include "server.h"
@@ -83,7 +85,7 @@ static void call_finish(struct http_call *call, int nres)
 
 static void call_fail(struct http_call *call, const char *why)
 {
-    lua_State *L = call->coro->L;
+    lua_State *L = coro_L(call->coro);
     http_client_failures++;
     lua_pushnil(L);
     lua_pushfstring(L, "%s: %s", call->url, why);
@@ -156,7 +158,7 @@ static void response_cb(struct evhttp_request *req, void *arg)
         call_fail(call, "connection failed or closed before a response");
         return;
     }
-    push_response(call->coro->L, req);
+    push_response(coro_L(call->coro), req);
     call_finish(call, 1);
 }
 
@@ -181,7 +183,7 @@ static void resolved(int err, const struct sockaddr_storage *sa, socklen_t salen
         return;
     }
     long lt = call->timeout_ms + 1000; /* ours fires first and says "timeout" */
-    struct timeval tv = { lt / 1000, (lt % 1000) * 1000 };
+    struct timeval tv = ls_tv_ms(lt);
     evhttp_connection_set_timeout_tv(call->evcon, &tv);
     evhttp_connection_set_max_body_size(call->evcon, HTTP_CLIENT_MAX_RESPONSE);
     evhttp_connection_free_on_completion(call->evcon);
@@ -206,18 +208,6 @@ static enum evhttp_cmd_type method_cmd(lua_State *L, const char *m)
             return map[i].cmd;
     luaL_error(L, "http.request: unsupported method '%s'", m);
     return EVHTTP_REQ_GET;
-}
-
-/* Where we may wait: any coroutine but a SIP request route without tm (like sip.sleep). */
-static struct coro *check_context(lua_State *L)
-{
-    struct coro *c = coro_of(L);
-    if (!c || !c->running)
-        luaL_error(L, "http.request can only be called in a route, timer or spawned coroutine");
-    if (c->kind == CORO_REQUEST && !(coro_request_can_wait && coro_request_can_wait(c)))
-        luaL_error(L, "http.request in a SIP request route needs the tm unit (add tm to config.units) "
-                      "so that retransmissions are absorbed while it waits");
-    return c;
 }
 
 static const char *opt_field(lua_State *L, const char *key, int type, const char *what)
@@ -264,17 +254,20 @@ static int http_request(lua_State *L)
         return luaL_error(L, "http.request: '%s' is not an http:// URL", url);
     }
     /* 2. context */
-    struct coro *c = coro_of(L);
-    if (!c || !c->running || (c->kind == CORO_REQUEST && !(coro_request_can_wait && coro_request_can_wait(c)))) {
+    char why[256];
+    struct coro *c = coro_can_wait(L, "http.request", why, sizeof why);
+    if (!c) {
         evhttp_uri_free(uri);
-        check_context(L); /* raises */
+        return luaL_error(L, "%s", why);
     }
     /* 3. build the request (headers checked before anything is allocated that a Lua error would leak) */
     if (lua_getfield(L, 1, "headers") == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, -2)) {
-            if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1) ||
-                strpbrk(lua_tostring(L, -2), "\r\n:") || strpbrk(lua_tostring(L, -1), "\r\n")) {
+            size_t nlen, vlen;
+            const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &nlen) : NULL;
+            const char *value = lua_isstring(L, -1) ? lua_tolstring(L, -1, &vlen) : NULL;
+            if (!name || !value || !ls_wire_header_name(name, nlen) || !ls_wire_header_value(value, vlen)) {
                 evhttp_uri_free(uri);
                 return luaL_error(L, "http.request: bad header (names and values are strings without CR/LF)");
             }
@@ -326,8 +319,7 @@ static int http_request(lua_State *L)
     /* 4. arm: timer, resolution, then the request; a failure right away is returned at once */
     call->coro = c;
     call->timer = evtimer_new(server_base(), timeout_fired, call);
-    struct timeval tv = { (time_t)(timeout / 1000), (suseconds_t)(timeout % 1000) * 1000 };
-    evtimer_add(call->timer, &tv);
+    ls_timer_arm(call->timer, (long)timeout);
     call->in_setup = 1;
     call->resolving = 1;
     transport_resolve(call->host, call->port, resolved, call);

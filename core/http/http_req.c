@@ -12,6 +12,7 @@
 #include <lunasip/coro.h>
 #include <lunasip/lua.h>
 #include <lunasip/msg.h>
+#include <lunasip/wire.h>
 #include <lunasip/transport.h>
 #include "log.h"
 #include "lua/script.h"
@@ -280,7 +281,7 @@ static void hr_send_error(struct http_req *hr, int status, const char *msg)
 /* The route ended (done or error): a request it did not answer gets 500. */
 static void route_done(struct coro *c, enum coro_status st, const char *err)
 {
-    struct http_req *hr = c->data;
+    struct http_req *hr = coro_data(c);
     hr->coro = NULL;
     running_remove(hr);
     if (hr->req && !hr->answered)
@@ -365,14 +366,14 @@ int http_route_run(struct evhttp_request *req)
         return 1;
     }
     struct coro *c = coro_new(script_current, CORO_HTTP, hr->msg);
-    script_route(c->L, "on_http");
-    struct req_ud *u = lua_newuserdatauv(c->L, sizeof *u, 0);
+    L = coro_L(c);
+    script_route(L, "on_http");
+    struct req_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
     u->msg = hr->msg;
     u->hr = hr;
     hr->refs++;
-    luaL_setmetatable(c->L, LUA_HTTP_REQ_MT);
-    c->done = route_done;
-    c->data = hr;
+    luaL_setmetatable(L, LUA_HTTP_REQ_MT);
+    coro_set_done(c, route_done, hr);
     hr->coro = c;
     running_add(hr);
     http_route_runs++;
@@ -403,8 +404,9 @@ static int req_gc(lua_State *L)
 
 static const char *check_token(lua_State *L, int idx, const char *what)
 {
-    const char *s = luaL_checkstring(L, idx);
-    if (!*s || strpbrk(s, "\r\n:"))
+    size_t len;
+    const char *s = luaL_checklstring(L, idx, &len);
+    if (!ls_wire_header_name(s, len))
         luaL_error(L, "req:reply(): bad header %s '%s'", what, s);
     return s;
 }
@@ -422,7 +424,9 @@ static int req_reply(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 4)) { /* check everything before anything is added */
             check_token(L, -2, "name");
-            if (strpbrk(luaL_checkstring(L, -1), "\r\n"))
+            size_t vlen;
+            const char *v = luaL_checklstring(L, -1, &vlen);
+            if (!ls_wire_header_value(v, vlen))
                 return luaL_error(L, "req:reply(): header values may not contain CR or LF");
             lua_pop(L, 1);
         }

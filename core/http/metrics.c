@@ -96,7 +96,7 @@ void metrics_write(struct evbuffer *out)
     one(out, "lunasip_http_client_failures_total", "counter", "http.request calls that got no response (refused, timeout, ...).",
         http_client_failures);
     one(out, "lunasip_coroutines_alive", "gauge", "Route coroutines started and not yet finished.",
-        (uint64_t)(coro_alive > 0 ? coro_alive : 0));
+        (uint64_t)(coro_count() > 0 ? coro_count() : 0));
 
     const struct tm_api *tm = tm_load_api();
     if (tm && tm->active && tm->created) {

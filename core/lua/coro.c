@@ -1,21 +1,109 @@
+/* Route coroutines (include/lunasip/coro.h). */
 #include <lunasip/coro.h>
 #include "log.h"
 #include "lua/script.h"
 #include "server.h"
+#include <lunasip/loop.h>
 #include <lunasip/msg.h>
 #include "stats.h"
-#include <event2/event.h>
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int coro_alive;
-static struct coro *live; /* list of live coroutines */
-int (*coro_request_can_wait)(struct coro *c);
+struct coro {
+    struct script *s;
+    lua_State *L;            /* the thread */
+    int ref;                 /* registry reference that keeps the thread alive */
+    enum coro_kind kind;
+    struct sip_msg *msg;     /* message of a SIP route (reference held), or NULL */
+    coro_done_fn done;
+    void *data;              /* owner's data for done() */
+    coro_cancel_fn cancel_wait; /* set while suspended */
+    void *wait_data;
+    int running;             /* inside lua_resume */
+    struct coro *prev, *next;/* all live coroutines */
+};
+
+static int alive;          /* coroutines not yet finished */
+static struct coro *live;  /* list of live coroutines */
+static coro_wait_guard_fn *guards; /* coro_wait_guard_add, in registration order */
+static size_t nguards;
 
 struct coro *coro_of(lua_State *L)
 {
     return *(struct coro **)lua_getextraspace(L);
+}
+
+lua_State *coro_L(const struct coro *c) { return c->L; }
+struct script *coro_script(const struct coro *c) { return c->s; }
+enum coro_kind coro_kind(const struct coro *c) { return c->kind; }
+struct sip_msg *coro_msg(const struct coro *c) { return c->msg; }
+void *coro_data(const struct coro *c) { return c->data; }
+int coro_count(void) { return alive; }
+
+void coro_set_done(struct coro *c, coro_done_fn done, void *data)
+{
+    c->done = done;
+    c->data = data;
+}
+
+int coro_wait_guard_add(coro_wait_guard_fn fn)
+{
+    coro_wait_guard_fn *g = realloc(guards, (nguards + 1) * sizeof *g);
+    if (!g)
+        return -1;
+    guards = g;
+    guards[nguards++] = fn;
+    return 0;
+}
+
+void coro_wait_guard_remove(coro_wait_guard_fn fn)
+{
+    for (size_t i = 0; i < nguards; i++)
+        if (guards[i] == fn) {
+            memmove(guards + i, guards + i + 1, (nguards - i - 1) * sizeof *guards);
+            if (--nguards == 0) {
+                free(guards);
+                guards = NULL;
+            }
+            return;
+        }
+}
+
+struct coro *coro_can_wait(lua_State *L, const char *what, char *why, size_t whylen)
+{
+    struct coro *c = coro_of(L);
+    if (!c || !c->running) {
+        snprintf(why, whylen, "%s can only be called in a route, timer or spawned coroutine", what);
+        return NULL;
+    }
+    if (!lua_isyieldable(L)) {
+        snprintf(why, whylen, "%s cannot wait here: a C function (a metamethod, an iterator, a sort "
+                              "comparator, ...) is between it and the route", what);
+        return NULL;
+    }
+    if (c->kind != CORO_REQUEST)
+        return c;
+    const char *reason = NULL;
+    for (size_t i = 0; i < nguards; i++)
+        if ((reason = guards[i](c)) == NULL)
+            return c;
+    if (reason)
+        snprintf(why, whylen, "%s: this request route cannot wait (%s)", what, reason);
+    else
+        snprintf(why, whylen, "%s in a SIP request route needs the tm unit (add tm to config.units) "
+                              "so that retransmissions are absorbed while it waits", what);
+    return NULL;
+}
+
+struct coro *coro_check_wait(lua_State *L, const char *what)
+{
+    char why[256];
+    struct coro *c = coro_can_wait(L, what, why, sizeof why);
+    if (!c)
+        luaL_error(L, "%s", why);
+    return c;
 }
 
 struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg)
@@ -29,7 +117,7 @@ struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg
     c->L = lua_newthread(s->L);
     c->ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
     *(struct coro **)lua_getextraspace(c->L) = c;
-    coro_alive++;
+    alive++;
     c->next = live;
     if (live)
         live->prev = c;
@@ -49,7 +137,7 @@ static void coro_free(struct coro *c)
         live = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    coro_alive--;
+    alive--;
     free(c);
 }
 
@@ -124,17 +212,11 @@ static void sleep_cancel(struct coro *c, void *ev)
 
 int coro_sleep(lua_State *L, lua_Integer ms)
 {
-    struct coro *c = coro_of(L);
     if (ms < 0)
         return luaL_error(L, "sip.sleep: negative time");
-    if (!c || c->running == 0)
-        return luaL_error(L, "sip.sleep can only be called in a route, timer or spawned coroutine");
-    if (c->kind == CORO_REQUEST && !(coro_request_can_wait && coro_request_can_wait(c)))
-        return luaL_error(L, "sip.sleep in a SIP request route needs the tm unit "
-                             "(add tm to config.units) so that retransmissions are absorbed while it waits");
+    struct coro *c = coro_check_wait(L, "sip.sleep");
     struct event *ev = evtimer_new(server_base(), sleep_fired, c);
-    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-    evtimer_add(ev, &tv);
+    ls_timer_arm(ev, (long)ms);
     coro_wait(c, sleep_cancel, ev);
     return lua_yield(L, 0);
 }

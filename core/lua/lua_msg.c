@@ -4,6 +4,7 @@
 #include <lunasip/proxy.h>
 #include "sip/route.h"
 #include <lunasip/msg.h>
+#include <lunasip/wire.h>
 #include "stats.h"
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -164,16 +165,18 @@ int lua_msg_newindex(lua_State *L)
 /* A header name is a token; a value may not break the message with CR or LF. */
 static const char *check_name(lua_State *L, int idx)
 {
-    const char *n = luaL_checkstring(L, idx);
-    if (!*n || strcspn(n, " \t\r\n:") != strlen(n))
+    size_t len;
+    const char *n = luaL_checklstring(L, idx, &len);
+    if (!ls_wire_header_name(n, len))
         luaL_error(L, "bad header name '%s'", n);
     return n;
 }
 
 static const char *check_value(lua_State *L, int idx)
 {
-    const char *v = luaL_checkstring(L, idx);
-    if (strpbrk(v, "\r\n"))
+    size_t len;
+    const char *v = luaL_checklstring(L, idx, &len);
+    if (!ls_wire_header_value(v, len))
         luaL_error(L, "header value may not contain CR or LF");
     return v;
 }

@@ -21,7 +21,7 @@ static int sip_spawn(lua_State *L)
     luaL_checktype(L, 1, LUA_TFUNCTION);
     int n = lua_gettop(L);
     struct coro *c = coro_new(script_of(L), CORO_SPAWN, NULL);
-    lua_xmove(L, c->L, n);
+    lua_xmove(L, coro_L(c), n);
     coro_resume(c, L, n - 1);
     return 0;
 }
@@ -104,7 +104,7 @@ static int sip_stats(lua_State *L)
         lua_rawseti(L, -2, i);
     }
     lua_setfield(L, -2, "replies");
-    lua_pushinteger(L, coro_alive);
+    lua_pushinteger(L, coro_count());
     lua_setfield(L, -2, "coroutines");
     return 1;
 }

@@ -5,7 +5,7 @@
 #include <lunasip/lua.h>
 #include "server.h"
 #include "unit.h"
-#include <event2/event.h>
+#include <lunasip/loop.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -304,7 +304,7 @@ static void timer_fired(evutil_socket_t fd, short what, void *arg)
     struct script_timer *t = arg;
     struct script *s = t->s;
     struct coro *c = coro_new(s, CORO_TIMER, NULL);
-    lua_rawgeti(c->L, LUA_REGISTRYINDEX, t->fnref);
+    lua_rawgeti(coro_L(c), LUA_REGISTRYINDEX, t->fnref);
     if (!t->repeat)
         timer_free(t);
     coro_resume(c, NULL, 0);
@@ -319,8 +319,7 @@ unsigned long script_timer_add(struct script *s, int fnref, long ms, int repeat)
     t->repeat = repeat;
     t->id = ++next_id;
     t->ev = event_new(server_base(), -1, repeat ? EV_PERSIST : 0, timer_fired, t);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    event_add(t->ev, &tv);
+    ls_timer_arm(t->ev, ms);
     t->next = s->timers;
     s->timers = t;
     return t->id;

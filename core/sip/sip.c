@@ -97,16 +97,16 @@ int sip_route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, 
     if (!exists)
         return 0;
     struct coro *c = coro_new(script_current, kind, msg);
-    script_route(c->L, name);
-    lua_msg_push(c->L, msg);
-    c->done = done;
+    script_route(coro_L(c), name);
+    lua_msg_push(coro_L(c), msg);
+    coro_set_done(c, done, NULL);
     coro_resume(c, NULL, 1);
     return 1;
 }
 
 static void request_done(struct coro *c, enum coro_status st, const char *err)
 {
-    struct sip_msg *msg = c->msg;
+    struct sip_msg *msg = coro_msg(c);
     int ack = !strcmp(msg->m->sip_method, "ACK");
     if (msg->tx && sip_route_done_hook) {
         sip_route_done_hook(msg, st == CORO_ERROR);
@@ -148,8 +148,8 @@ static void request_in(struct sip_msg *msg, int truncated)
 
 static void reply_done(struct coro *c, enum coro_status st, const char *err)
 {
-    if (!c->msg->dropped)
-        proxy_forward_reply(c->msg);
+    if (!coro_msg(c)->dropped)
+        proxy_forward_reply(coro_msg(c));
 }
 
 static void reply_in(struct sip_msg *msg, int truncated)

@@ -6,6 +6,7 @@
  * it once delivery returns. */
 #include "transport/transport_internal.h"
 #include "log.h"
+#include <lunasip/loop.h>
 #include "stats.h"
 #include <ctype.h>
 #include <errno.h>
@@ -121,8 +122,7 @@ static void tcp_close(struct tcp_conn *c)
 
 static void tcp_idle_arm(struct tcp_conn *c, uint64_t ms)
 {
-    struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
-    evtimer_add(c->idle, &tv);
+    ls_timer_arm(c->idle, (long)ms);
 }
 
 /* A closing connection's output is flushed. Unless the peer is gone: send FIN and drain what

@@ -13,9 +13,13 @@ struct tm_config tm_cfg;
 
 /* ---- hooks ---- */
 
-static int can_wait(struct coro *c)
+/* A request route may wait while its transaction exists (retransmissions are absorbed). */
+static const char *can_wait(struct coro *c)
 {
-    return c->msg && (c->msg->tx || (MSG_IS_REQUEST(c->msg->m) && !strcmp(c->msg->m->sip_method, "ACK")));
+    struct sip_msg *msg = coro_msg(c);
+    if (msg && (msg->tx || (MSG_IS_REQUEST(msg->m) && !strcmp(msg->m->sip_method, "ACK"))))
+        return NULL;
+    return "its transaction has ended";
 }
 
 static int msg_reply_hook(struct sip_msg *req, osip_message_t *reply)
@@ -134,7 +138,7 @@ static int l_relay(lua_State *L)
                     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
                     tx->Lmain = lua_tothread(L, -1);
                     lua_pop(L, 1);
-                    tx->s = script_ref(c->s);
+                    tx->s = script_ref(coro_script(c));
                     tx->on_failure = on_failure;
                     tx->on_reply = on_reply;
                 }
@@ -217,7 +221,7 @@ static int tm_init(lua_State *L, char *err, size_t errlen)
     sip_request_hook = tm_request_hook;
     sip_reply_hook = tm_reply_hook;
     sip_route_done_hook = tm_route_done;
-    coro_request_can_wait = can_wait;
+    coro_wait_guard_add(can_wait);
     lua_msg_reply_hook = msg_reply_hook;
     return 0;
 }
@@ -227,7 +231,7 @@ static void tm_stop(void)
     sip_request_hook = NULL;
     sip_reply_hook = NULL;
     sip_route_done_hook = NULL;
-    coro_request_can_wait = NULL;
+    coro_wait_guard_remove(can_wait);
     lua_msg_reply_hook = NULL;
     unsigned long active = tm_active;
     tm_tx_release_all();

@@ -19,11 +19,6 @@ static void cancel_fired(evutil_socket_t fd, short what, void *arg);
 static void branch_final_local(struct tm_branch *br, int code, const char *why);
 static void branch_set_check(struct tm_tx *tx);
 
-static void arm(struct event *ev, long ms)
-{
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    event_add(ev, &tv);
-}
 
 void tm_branch_stop(struct tm_branch *br)
 {
@@ -130,7 +125,7 @@ static void branch_sent(void *arg, const struct sip_addr *dst, const char *buf, 
         br->out = sent_new(dst, buf, len);
         if (br->out && dst->proto == PROTO_UDP) {
             br->run->retrans_ms = TM_T1;
-            arm(&br->run->retrans_ev, br->run->retrans_ms);
+            ls_timer_arm(&br->run->retrans_ev, br->run->retrans_ms);
         }
         if (tx->canceled)
             br->cancel_wanted = 1;
@@ -178,7 +173,7 @@ int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size
         tm_branch_free(br);
         return -1;
     }
-    arm(&br->run->fr_ev, fr_ms(br));
+    ls_timer_arm(&br->run->fr_ev, fr_ms(br));
     return 0;
 }
 
@@ -191,7 +186,7 @@ static void retrans_fired(evutil_socket_t fd, short what, void *arg)
         run->retrans_ms *= 2; /* timer A: doubles until the final-reply timer ends it */
     else
         run->retrans_ms = br->provisional || run->retrans_ms * 2 > TM_T2 ? TM_T2 : run->retrans_ms * 2; /* E */
-    arm(&run->retrans_ev, run->retrans_ms);
+    ls_timer_arm(&run->retrans_ev, run->retrans_ms);
 }
 
 /* A CANCEL or the ACK of a negative final reply, built from the request as sent (RFC 3261 §9.1,
@@ -267,7 +262,7 @@ static void send_cancel(struct tm_branch *br)
     transport_send(&br->out->dst, 0, run->cancel_buf, run->cancel_len);
     if (br->out->dst.proto == PROTO_UDP) {
         run->cancel_ms = TM_T1;
-        arm(&run->cancel_ev, run->cancel_ms);
+        ls_timer_arm(&run->cancel_ev, run->cancel_ms);
     }
 }
 
@@ -280,7 +275,7 @@ static void cancel_fired(evutil_socket_t fd, short what, void *arg)
         return;
     transport_send(&br->out->dst, 0, run->cancel_buf, run->cancel_len);
     run->cancel_ms = run->cancel_ms * 2 > TM_T2 ? TM_T2 : run->cancel_ms * 2;
-    arm(&run->cancel_ev, run->cancel_ms);
+    ls_timer_arm(&run->cancel_ev, run->cancel_ms);
 }
 
 void tm_cancel_branches(struct tm_tx *tx)
@@ -307,12 +302,12 @@ static void fr_fired(evutil_socket_t fd, short what, void *arg)
 
 static void callback_done(struct coro *c, enum coro_status st, const char *err)
 {
-    tm_tx_unref(c->data);
+    tm_tx_unref(coro_data(c));
 }
 
 static void failure_done(struct coro *c, enum coro_status st, const char *err)
 {
-    struct tm_tx *tx = c->data;
+    struct tm_tx *tx = coro_data(c);
     tx->in_failure = 0;
     if (tx->linked && tx->status < 200 && !tm_branches_pending(tx)) {
         if (st == CORO_ERROR)
@@ -327,15 +322,14 @@ static void failure_done(struct coro *c, enum coro_status st, const char *err)
 static void run_callback(struct tm_tx *tx, int *ref, int once, struct sip_msg *reply, coro_done_fn done)
 {
     struct coro *c = coro_new(tx->s, CORO_REQUEST, tx->req);
-    lua_rawgeti(c->L, LUA_REGISTRYINDEX, *ref);
+    lua_rawgeti(coro_L(c), LUA_REGISTRYINDEX, *ref);
     if (once) {
         luaL_unref(tx->Lmain, LUA_REGISTRYINDEX, *ref);
         *ref = LUA_NOREF;
     }
-    lua_msg_push(c->L, tx->req);
-    lua_msg_push(c->L, reply);
-    c->done = done;
-    c->data = tx;
+    lua_msg_push(coro_L(c), tx->req);
+    lua_msg_push(coro_L(c), reply);
+    coro_set_done(c, done, tx);
     tm_tx_ref(tx);
     coro_resume(c, NULL, 2);
 }
@@ -427,7 +421,7 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
             if (tx->invite) {
                 event_del(&br->run->retrans_ev);
                 event_del(&br->run->fr_ev);
-                arm(&br->run->fr_ev, fr_ms(br));
+                ls_timer_arm(&br->run->fr_ev, fr_ms(br));
             }
         }
         if (br->cancel_wanted)
@@ -475,12 +469,12 @@ static struct tm_branch *reply_branch(struct sip_msg *rpl)
 static void reply_route_done(struct coro *c, enum coro_status st, const char *err)
 {
     struct tm_branch *br;
-    if (c->msg->dropped)
+    if (coro_msg(c)->dropped)
         return;
-    if ((br = reply_branch(c->msg)) != NULL)
-        process_reply(br->tx, br, c->msg);
+    if ((br = reply_branch(coro_msg(c))) != NULL)
+        process_reply(br->tx, br, coro_msg(c));
     else
-        proxy_forward_reply(c->msg); /* the transaction ended while the route ran */
+        proxy_forward_reply(coro_msg(c)); /* the transaction ended while the route ran */
 }
 
 int tm_reply_hook(struct sip_msg *rpl)

@@ -7,6 +7,7 @@
 #include <lua.h>
 #include <lunasip/coro.h>
 #include <lunasip/log.h>
+#include <lunasip/loop.h>
 #include <lunasip/msg.h>
 #include <lunasip/tm.h>
 #include "tm_util.h"

@@ -94,8 +94,7 @@ static void queue_add(struct tm_tx *tx, unsigned which)
     q->last = tx;
     tx->queued = which;
     if (!evtimer_pending(q->ev, NULL)) {
-        struct timeval tv = { 0, which == TM_TRIM_FRESH ? 0 : TM_TRIM_RETRY_MS * 1000 };
-        evtimer_add(q->ev, &tv);
+        ls_timer_arm(q->ev, which == TM_TRIM_FRESH ? 0 : TM_TRIM_RETRY_MS);
     }
 }
 
@@ -276,11 +275,6 @@ struct tm_tx *tm_tx_by_id(unsigned idx, unsigned long long id)
     return NULL;
 }
 
-static void arm(struct event *ev, long ms)
-{
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    event_add(ev, &tv);
-}
 
 /* ---- matching ---- */
 
@@ -357,11 +351,11 @@ static void tx_completed(struct tm_tx *tx)
     if (tx->invite && tx->status >= 300) {
         if (tx->up_proto == PROTO_UDP && (tx->g_ev = evtimer_new(server_base(), g_fired, tx)) != NULL) {
             tx->g_ms = TM_T1;
-            arm(tx->g_ev, tx->g_ms);
+            ls_timer_arm(tx->g_ev, tx->g_ms);
         }
-        arm(&tx->wait_ev, 64 * TM_T1); /* timer H */
+        ls_timer_arm(&tx->wait_ev, 64 * TM_T1); /* timer H */
     } else {
-        arm(&tx->wait_ev, tm_cfg.wait_timer);
+        ls_timer_arm(&tx->wait_ev, tm_cfg.wait_timer);
     }
 }
 
@@ -428,7 +422,7 @@ static void g_fired(evutil_socket_t fd, short what, void *arg)
     if (tx->last)
         send_up(tx, tx->last, tx->last_len);
     tx->g_ms = tx->g_ms * 2 > TM_T2 ? TM_T2 : tx->g_ms * 2;
-    arm(tx->g_ev, tx->g_ms);
+    ls_timer_arm(tx->g_ev, tx->g_ms);
 }
 
 static void wait_fired(evutil_socket_t fd, short what, void *arg)
@@ -470,7 +464,7 @@ int tm_request_hook(struct sip_msg *msg)
             if (tx->g_ev)
                 event_del(tx->g_ev);
             event_del(&tx->wait_ev);
-            arm(&tx->wait_ev, tx->up_proto == PROTO_UDP ? tm_cfg.wait_timer : 0); /* timer I */
+            ls_timer_arm(&tx->wait_ev, tx->up_proto == PROTO_UDP ? tm_cfg.wait_timer : 0); /* timer I */
         }
         return 1;
     }

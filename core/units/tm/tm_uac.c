@@ -5,6 +5,7 @@
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
 #include <lunasip/transport.h>
+#include <lunasip/wire.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +70,17 @@ struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg,
         snprintf(err, errlen, "method and uri are required");
         return NULL;
     }
+#define VALUE_OK(v) (!(v) || ls_wire_header_value((v), strlen(v)))
+    const char *bad = !ls_wire_token(r->method, strlen(r->method)) ? "method"
+                    : !ls_wire_uri(r->uri, strlen(r->uri)) ? "uri"
+                    : r->dst && !ls_wire_uri(r->dst, strlen(r->dst)) ? "dst"
+                    : !VALUE_OK(r->from) ? "from" : !VALUE_OK(r->to) ? "to"
+                    : !VALUE_OK(r->content_type) ? "content_type" : NULL;
+#undef VALUE_OK
+    if (bad) {
+        snprintf(err, errlen, "%s may not contain spaces or control characters", bad);
+        return NULL;
+    }
     if (!strcasecmp(r->method, "ACK") || !strcasecmp(r->method, "CANCEL")) {
         snprintf(err, errlen, "%s cannot be sent as a new request", r->method);
         return NULL;
@@ -111,8 +123,7 @@ void tm_uac_finish(struct tm_tx *tx, struct tm_branch *br)
     tx->done = NULL;
     tx->status = br ? br->status : 500;
     /* linger to absorb retransmitted final replies (and ACK negative INVITE ones) */
-    struct timeval tv = { tm_cfg.wait_timer / 1000, (tm_cfg.wait_timer % 1000) * 1000 };
-    event_add(&tx->wait_ev, &tv);
+    ls_timer_arm(&tx->wait_ev, tm_cfg.wait_timer);
     tm_tx_trim_later(tx);
     if (!done)
         return;
@@ -182,12 +193,12 @@ static void lua_request_done(int status, const char *reason, struct sip_msg *rep
 {
     struct coro *c = arg;
     if (status == 0) {
-        lua_pushnil(c->L);
-        lua_pushstring(c->L, reason);
+        lua_pushnil(coro_L(c));
+        lua_pushstring(coro_L(c), reason);
         coro_resume(c, NULL, 2);
         return;
     }
-    push_reply_table(c->L, status, reason, reply);
+    push_reply_table(coro_L(c), status, reason, reply);
     coro_resume(c, NULL, 1);
 }
 
@@ -228,7 +239,9 @@ static const char *headers_arg(lua_State *L)
     while (lua_next(L, tbl)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
         const char *v = lua_tostring(L, -1);
-        if (!v || strpbrk(v, "\r\n") || (k && (!*k || strpbrk(k, " \t\r\n:"))))
+        size_t vlen = 0;
+        v = lua_tolstring(L, -1, &vlen);
+        if (!v || !ls_wire_header_value(v, vlen) || (k && !ls_wire_header_name(k, lua_rawlen(L, -2))))
             luaL_error(L, "tm.request: bad header '%s'", k ? k : v ? v : "?");
         lua_pushvalue(L, acc);
         if (k)
@@ -266,11 +279,7 @@ int tm_lua_request(lua_State *L)
         r.content_type = lua_tostring(L, -1);
     lua_pop(L, 1);
     r.headers = headers_arg(L);
-    struct coro *c = coro_of(L);
-    if (!c || !c->running)
-        return luaL_error(L, "tm.request can only be called in a route, timer or spawned coroutine");
-    if (c->kind == CORO_REQUEST && !(coro_request_can_wait && coro_request_can_wait(c)))
-        return luaL_error(L, "tm.request: this request route cannot wait (its transaction has ended)");
+    struct coro *c = coro_check_wait(L, "tm.request");
     char err[256];
     struct tm_uac *h = tm_request(&r, lua_request_done, c, err, sizeof err);
     if (!h)
