@@ -1,9 +1,19 @@
 /* lunasip: command line. */
 #include "log.h"
 #include "server.h"
+#include <event2/event.h>
+#include <lua.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* -V: ours, then the libraries: libevent as loaded at run time, Lua and libosip2 as built against
+ * (libosip2 has no run-time version call; Lua's run-time lua_version() is the 5.4 number only). */
+static void version(void)
+{
+    printf("lunasip %s\n%s\nlibevent %s\nlibosip2 %s\n", LUNASIP_VERSION, LUA_RELEASE, event_get_version(),
+           LUNASIP_OSIP_VERSION);
+}
 
 static void usage(FILE *f)
 {
@@ -14,7 +24,7 @@ static void usage(FILE *f)
             "  -l SPEC    listen on udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; overrides config.listen)\n"
             "  -U DIR     directory of unit .so files\n"
             "  -v / -q    more / less logging (repeatable)\n"
-            "  -V         print the version\n"
+            "  -V         print the versions of lunasip, Lua, libevent and libosip2\n"
             "  -h         this help\n");
 }
 
@@ -38,7 +48,7 @@ int main(int argc, char **argv)
         case 'U': o.unit_dir = optarg; break;
         case 'v': o.log_delta++; break;
         case 'q': o.log_delta--; break;
-        case 'V': printf("lunasip %s\n", LUNASIP_VERSION); return 0;
+        case 'V': version(); return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -3,6 +3,8 @@
 #include <lunasip/coro.h>
 #include "http/http.h"
 #include "log.h"
+#include "notify.h"
+#include "paths.h"
 #include "lua/script.h"
 #include <lunasip/transport.h>
 #include "unit.h"
@@ -24,7 +26,7 @@ static const char *unit_dir(void)
 {
     if (opts.unit_dir)
         return opts.unit_dir;
-    return access(LUNASIP_BUILD_UNIT_DIR, F_OK) == 0 ? LUNASIP_BUILD_UNIT_DIR : LUNASIP_INSTALL_UNIT_DIR;
+    return paths_unit_dir();
 }
 
 static void resolve_script(const struct server_options *o)
@@ -36,6 +38,7 @@ static void resolve_script(const struct server_options *o)
 static void apply_settings(const struct script *s)
 {
     log_set_level((s->log_level >= 0 ? s->log_level : LS_LOG_INFO) + opts.log_delta);
+    log_configure(&s->log);
     if (s->tcp_idle_timeout > 0)
         transport_set_tcp_idle_timeout((int)(s->tcp_idle_timeout * 1000));
     http_configure(s->http_token, s->http_max_body); /* config.http.listen changes need a restart */
@@ -72,15 +75,18 @@ int server_check(const struct server_options *o)
 
 int server_reload(char *err, size_t errlen)
 {
+    notify_reloading();
     struct script *s = script_load(script_path, err, errlen);
     if (!s) {
         log_error("reload failed, the old script stays: %s", err);
+        notify_send("READY=1");
         return -1;
     }
     apply_settings(s);
     script_activate(s);
     log_info("script %s reloaded", script_path ? script_path : "default.lua");
     run_on_start(s);
+    notify_send("READY=1");
     return 0;
 }
 
@@ -92,6 +98,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         return;
     }
     log_info("signal %d: stopping", (int)sig);
+    notify_send("STOPPING=1");
     event_base_loopbreak(base);
 }
 
@@ -142,6 +149,7 @@ int server_run(const struct server_options *o)
     }
     run_on_start(script_current);
     log_info("ready");
+    notify_send("READY=1");
     event_base_dispatch(base);
     status = 0;
 out:

@@ -150,6 +150,42 @@ out:
     return rc;
 }
 
+/* config.log = { timestamps = bool, target = "stderr"|"syslog", facility = "daemon", socket = path }
+ * (level is read by the caller); the table is on top of L. */
+static int read_log(struct script *s, lua_State *L, char *err, size_t errlen)
+{
+    int t = lua_getfield(L, -1, "timestamps");
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN) {
+        snprintf(err, errlen, "config.log.timestamps must be true or false");
+        return -1;
+    }
+    s->log.timestamps = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    t = lua_getfield(L, -1, "target");
+    const char *v = lua_tostring(L, -1);
+    if (t != LUA_TNIL && (t != LUA_TSTRING || (strcmp(v, "stderr") != 0 && strcmp(v, "syslog") != 0))) {
+        snprintf(err, errlen, "config.log.target must be \"stderr\" or \"syslog\"");
+        return -1;
+    }
+    s->log.syslog = t != LUA_TNIL && strcmp(v, "syslog") == 0;
+    lua_pop(L, 1);
+    t = lua_getfield(L, -1, "facility");
+    if (t != LUA_TNIL && (t != LUA_TSTRING || (s->log.facility = log_facility_from_name(lua_tostring(L, -1))) < 0)) {
+        snprintf(err, errlen, "config.log.facility must be a syslog facility (daemon, user, local0 ... local7)");
+        return -1;
+    }
+    lua_pop(L, 1);
+    t = lua_getfield(L, -1, "socket");
+    if (t != LUA_TNIL && (t != LUA_TSTRING || lua_rawlen(L, -1) >= sizeof s->log.socket)) {
+        snprintf(err, errlen, "config.log.socket must be the path of the syslog socket");
+        return -1;
+    }
+    if (t != LUA_TNIL)
+        snprintf(s->log.socket, sizeof s->log.socket, "%s", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return 0;
+}
+
 static int read_config(struct script *s, char *err, size_t errlen)
 {
     lua_State *L = s->L;
@@ -176,6 +212,8 @@ static int read_config(struct script *s, char *err, size_t errlen)
             }
         }
         lua_pop(L, 1);
+        if (read_log(s, L, err, errlen) != 0)
+            goto out;
     }
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "tcp") == LUA_TTABLE) {
@@ -221,6 +259,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     struct script *s = calloc(1, sizeof *s);
     s->refs = 1;
     s->log_level = -1;
+    s->log = LOG_SETTINGS_DEFAULT;
     s->tcp_idle_timeout = -1;
     s->http_max_body = -1;
     s->path = path ? strdup(path) : NULL;

@@ -3,6 +3,7 @@
  * coroutine ends. Main loop only. */
 #ifndef CORE_SCRIPT_H
 #define CORE_SCRIPT_H
+#include "log.h"
 #include <lua.h>
 
 struct script_timer;
@@ -16,6 +17,7 @@ struct script {
     char **listen;              /* config.listen entries */
     int nlisten;
     int log_level;              /* -1 when config.log.level is absent */
+    struct log_settings log;    /* the rest of config.log */
     double tcp_idle_timeout;    /* seconds, < 0 when absent */
     char **units;               /* names of config.units keys */
     int nunits;
