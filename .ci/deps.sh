@@ -7,7 +7,7 @@ PACKAGES=(
     # build
     build-essential cmake pkg-config
     liblua5.4-dev libevent-dev libosip2-dev
-    libjansson-dev lua-cjson
+    libjansson-dev lua-cjson libssl-dev
     # tests: sipp, curl, ss (iproute2), ps (procps), python3 for the raw SIP peer
     sip-tester curl iproute2 procps python3
     # man renders the installed man pages in the install test
