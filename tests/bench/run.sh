@@ -2,6 +2,17 @@
 # lunasip benchmark harness: lunasip vs Kamailio 5.6 (KEMI Lua), side by side.
 #
 #   tests/bench/run.sh [CASE]          CASE defaults to "stateless"
+#   BENCH_MODE=callgrind tests/bench/run.sh [CASE]
+#
+# Servers: "lunasip", "kamailio-tlsf" (Kamailio started with -x tlsf, its production
+# allocator: the reference) and "kamailio-qm" (the packaged default allocator, a debug
+# allocator, reported beside it). All run on the same pinned CPU in the same run.
+#
+# BENCH_MODE=rate (default) steps through rising call rates (below). BENCH_MODE=callgrind
+# runs each server under valgrind --tool=callgrind (Kamailio with --trace-children=yes) twice,
+# with BENCH_CG_RATE cps for BENCH_CG_SECS_1 and BENCH_CG_SECS_2 seconds, sums the instructions
+# (Ir) of all the server's processes and reports (Ir2 - Ir1) / (calls2 - calls1): the user-space
+# instructions per call, without start-up and shutdown. Stable on a busy machine.
 #
 # A case is a pair of files in this folder:
 #   lunasip-CASE.lua        route script for lunasip
@@ -17,7 +28,7 @@
 # that is not clean (after BENCH_RETRIES extra attempts).
 #
 # Environment (all optional):
-#   BENCH_SERVERS      servers to run, in order        (default: "lunasip kamailio")
+#   BENCH_SERVERS      servers to run, in order        (default: "lunasip kamailio-tlsf kamailio-qm")
 #   LUNASIP            lunasip binary                  (default: /work/main/build/lunasip)
 #   LUNASIP_ARGS       extra lunasip arguments         (default: -q)
 #   BENCH_STEP_SECS    seconds of traffic per step     (default: 15)
@@ -29,6 +40,7 @@
 #   BENCH_OUT          work dir for logs and CSVs      (default: a new mktemp -d dir)
 #   BENCH_RESULTS      Markdown results file           (default: tests/bench/RESULTS.md)
 #   BENCH_NO_INSTALL=1 never apt-get install missing packages
+#   BENCH_CG_RATE / BENCH_CG_SECS_1 / BENCH_CG_SECS_2    callgrind mode (default: 50 cps, 5 s / 25 s)
 #
 # Everything is on 127.0.0.1. Every process started here is stopped on exit.
 
@@ -38,7 +50,11 @@ set -o pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CASE="${1:-stateless}"
 
-BENCH_SERVERS="${BENCH_SERVERS:-lunasip kamailio}"
+BENCH_SERVERS="${BENCH_SERVERS:-lunasip kamailio-tlsf kamailio-qm}"
+BENCH_MODE="${BENCH_MODE:-rate}"
+BENCH_CG_RATE="${BENCH_CG_RATE:-50}"
+BENCH_CG_SECS_1="${BENCH_CG_SECS_1:-5}"
+BENCH_CG_SECS_2="${BENCH_CG_SECS_2:-25}"
 LUNASIP="${LUNASIP:-/work/main/build/lunasip}"
 LUNASIP_ARGS="${LUNASIP_ARGS:--q}"
 BENCH_STEP_SECS="${BENCH_STEP_SECS:-15}"
@@ -50,7 +66,7 @@ BENCH_UAC_PORT="${BENCH_UAC_PORT:-5080}"
 BENCH_UAS_PORT="${BENCH_UAS_PORT:-5090}"
 BENCH_PROXY_CPU="${BENCH_PROXY_CPU:-1}"
 BENCH_SIPP_CPU="${BENCH_SIPP_CPU:-0}"
-BENCH_RESULTS="${BENCH_RESULTS:-$HERE/RESULTS.md}"
+BENCH_RESULTS="${BENCH_RESULTS:-}"  # default: $BENCH_OUT/results-CASE[-callgrind].md
 # Load generator of the case: "sipp" (SIP calls). Later cases may add e.g. "wrk" by
 # defining step_wrk() below and setting BENCH_LOAD=wrk in their CASE.env.
 BENCH_LOAD="${BENCH_LOAD:-sipp}"
@@ -77,12 +93,13 @@ die() { log "ERROR: $*"; exit 1; }
 # ---------------------------------------------------------------------------------
 # Process bookkeeping: every PID we start goes in STARTED; cleanup stops them all.
 STARTED=()
+STOP_WAIT_TRIES=10   # x 0.3 s before KILL; callgrind mode waits longer (it writes its counts at exit)
 cleanup() {
     local p alive
     for p in "${STARTED[@]:-}"; do
         [ -n "$p" ] && kill -TERM "$p" 2>/dev/null
     done
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
+    for _ in $(seq 1 "$STOP_WAIT_TRIES"); do
         alive=0
         for p in "${STARTED[@]:-}"; do
             [ -n "$p" ] && kill -0 "$p" 2>/dev/null && alive=1
@@ -119,6 +136,7 @@ ls /usr/lib/*/kamailio/modules/app_lua.so >/dev/null 2>&1 || need_pkgs+=(kamaili
 command -v taskset >/dev/null 2>&1 || need_pkgs+=(util-linux)
 command -v ss >/dev/null 2>&1 || need_pkgs+=(iproute2)
 command -v pgrep >/dev/null 2>&1 || need_pkgs+=(procps)
+[ "$BENCH_MODE" = callgrind ] && { command -v valgrind >/dev/null 2>&1 || need_pkgs+=(valgrind); }
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     [ "${BENCH_NO_INSTALL:-0}" = 1 ] && die "missing packages: ${need_pkgs[*]}"
     [ "$(id -u)" = 0 ] || die "missing packages (${need_pkgs[*]}); run as root or install them"
@@ -147,9 +165,13 @@ NCPU=$(nproc)
     || die "need CPUs $BENCH_PROXY_CPU and $BENCH_SIPP_CPU (have $NCPU)"
 HZ=$(getconf CLK_TCK)
 
+case "$BENCH_MODE" in rate|callgrind) ;; *) die "BENCH_MODE must be rate or callgrind";; esac
 BENCH_OUT="${BENCH_OUT:-$(mktemp -d /tmp/lunasip-bench.XXXXXX)}"
 mkdir -p "$BENCH_OUT"
-log "case=$CASE servers='$BENCH_SERVERS' step=${BENCH_STEP_SECS}s rates='$BENCH_RATES' out=$BENCH_OUT"
+if [ -z "$BENCH_RESULTS" ]; then
+    BENCH_RESULTS="$BENCH_OUT/results-$CASE$([ "$BENCH_MODE" = callgrind ] && echo -callgrind).md"
+fi
+log "case=$CASE mode=$BENCH_MODE servers='$BENCH_SERVERS' step=${BENCH_STEP_SECS}s rates='$BENCH_RATES' out=$BENCH_OUT"
 
 port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q . ; }
 
@@ -196,46 +218,65 @@ pss_kb() {  # total PSS (kB) of the given PIDs
 SERVER_PIDS=()
 SERVER_MAIN=""
 
+# Callgrind mode: every server runs under valgrind; its count files go to CG_DIR.
+CG_DIR=""
+LISTEN_WAIT_TRIES=50   # x 0.1 s
+if [ "$BENCH_MODE" = callgrind ]; then
+    LISTEN_WAIT_TRIES=600
+    STOP_WAIT_TRIES=200
+fi
+cg_wrap() {  # cg_wrap [--trace-children=yes]: the valgrind prefix of a server command, or nothing
+    [ "$BENCH_MODE" = callgrind ] || return 0
+    echo valgrind --tool=callgrind --callgrind-out-file="$CG_DIR/callgrind.out.%p" "$@"
+}
+
 wait_listen() {  # wait_listen PID PORT LOG
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 "$LISTEN_WAIT_TRIES"); do
         kill -0 "$1" 2>/dev/null || { log "server exited; log tail:"; tail -20 "$3" >&2; return 1; }
         port_busy "$2" && return 0
         sleep 0.1
     done
-    log "server did not listen on $2 within 5 s"; return 1
+    log "server did not listen on $2 within $((LISTEN_WAIT_TRIES / 10)) s"; return 1
 }
 
 start_lunasip() {
     local logf="$BENCH_OUT/lunasip.log"
     [ -x "$LUNASIP" ] || { log "lunasip binary $LUNASIP not found/executable: skipped"; return 2; }
+    local wrap; wrap=$(cg_wrap)
     # shellcheck disable=SC2086
-    log "start: taskset -c $BENCH_PROXY_CPU $LUNASIP $LUNASIP_ARGS -f $LUNASIP_SCRIPT -l udp:$ADDR:$BENCH_PROXY_PORT"
-    taskset -c "$BENCH_PROXY_CPU" "$LUNASIP" $LUNASIP_ARGS -f "$LUNASIP_SCRIPT" \
-        -l "udp:$ADDR:$BENCH_PROXY_PORT" >"$logf" 2>&1 &
+    log "start: taskset -c $BENCH_PROXY_CPU $wrap $LUNASIP $LUNASIP_ARGS -f $LUNASIP_SCRIPT -l udp:$ADDR:$BENCH_PROXY_PORT"
+    # shellcheck disable=SC2086
+    taskset -c "$BENCH_PROXY_CPU" $wrap "$LUNASIP" $LUNASIP_ARGS -f "$LUNASIP_SCRIPT" \
+        -l "udp:$ADDR:$BENCH_PROXY_PORT" >>"$logf" 2>&1 &
     SERVER_MAIN=$!
     STARTED+=("$SERVER_MAIN")
     wait_listen "$SERVER_MAIN" "$BENCH_PROXY_PORT" "$logf" || return 1
     SERVER_PIDS=("$SERVER_MAIN")
 }
 
-start_kamailio() {
-    local logf="$BENCH_OUT/kamailio.log" pidf="$BENCH_OUT/kamailio.pid" kemi=()
+start_kamailio() {  # start_kamailio ALLOCATOR (tlsf | qm): -x sets the shm manager, pkg follows it
+    local mm=$1 logf="$BENCH_OUT/kamailio-$1.log" pidf="$BENCH_OUT/kamailio.pid" kemi=()
     [ -f "$KAM_KEMI" ] && kemi=(-A "KEMI_SCRIPT=\"$KAM_KEMI\"")
+    local wrap; wrap=$(cg_wrap --trace-children=yes)
     # shellcheck disable=SC2086
-    log "start: taskset -c $BENCH_PROXY_CPU kamailio -f $KAM_CFG -DD -E $KAMAILIO_MEM_ARGS -l udp:$ADDR:$BENCH_PROXY_PORT ${kemi[*]}"
+    log "start: taskset -c $BENCH_PROXY_CPU $wrap kamailio -x $mm -f $KAM_CFG -DD -E $KAMAILIO_MEM_ARGS -l udp:$ADDR:$BENCH_PROXY_PORT ${kemi[*]}"
     # -DD: stay in the foreground (children are still forked), -E: log to stderr.
     mkdir -p "$BENCH_OUT/kamailio-rt"
-    taskset -c "$BENCH_PROXY_CPU" kamailio -f "$KAM_CFG" -DD -E $KAMAILIO_MEM_ARGS \
+    # shellcheck disable=SC2086
+    taskset -c "$BENCH_PROXY_CPU" $wrap kamailio -x "$mm" -f "$KAM_CFG" -DD -E $KAMAILIO_MEM_ARGS \
         -Y "$BENCH_OUT/kamailio-rt" -P "$pidf" -L "$KAM_MPATH" \
-        -l "udp:$ADDR:$BENCH_PROXY_PORT" "${kemi[@]}" >"$logf" 2>&1 &
+        -l "udp:$ADDR:$BENCH_PROXY_PORT" "${kemi[@]}" >>"$logf" 2>&1 &
     SERVER_MAIN=$!
     STARTED+=("$SERVER_MAIN")
     wait_listen "$SERVER_MAIN" "$BENCH_PROXY_PORT" "$logf" || return 1
     sleep 0.5   # let every child fork
+    [ "$BENCH_MODE" = callgrind ] && sleep 5
     local c
     SERVER_PIDS=("$SERVER_MAIN")
     for c in $(pgrep -P "$SERVER_MAIN"); do SERVER_PIDS+=("$c"); STARTED+=("$c"); done
 }
+start_kamailio-tlsf() { start_kamailio tlsf; }
+start_kamailio-qm() { start_kamailio qm; }
 
 stop_server() {
     cleanup
@@ -362,7 +403,7 @@ bench_server() {
     fi
     log "$srv up: pids ${SERVER_PIDS[*]} (CPU $BENCH_PROXY_CPU); smoke test: 1 call"
     if ! "step_$BENCH_LOAD" "$srv-smoke" 1 1; then
-        log "$srv: smoke call failed, see $BENCH_OUT/$srv-smoke and $BENCH_OUT/$srv.log"
+        log "$srv: smoke call failed, see $BENCH_OUT/$srv-smoke and the server log in $BENCH_OUT"
         stop_server; echo "status=smoke-failed" >"$summ"; return 1
     fi
     local best=0 r try
@@ -391,10 +432,77 @@ bench_server() {
     log "$srv: highest clean rate ${best} cps; peak RSS (largest process) $(( ${hwm% *} / 1024 )) MB"
 }
 
+# Callgrind mode, one server: two runs of a fixed number of calls; writes <server>.cg
+# (calls and Ir of each run, and Ir per call).
+cg_total() {  # cg_total DIR -> sum of the event totals of every callgrind.out.* in DIR
+    local f sum=0 v
+    for f in "$1"/callgrind.out.*; do
+        [ -f "$f" ] || continue
+        v=$(awk '/^summary:/ {print $2; exit} /^totals:/ {t=$2} END{if (t!="") print t}' "$f" | head -1)
+        [ -n "$v" ] && sum=$((sum + v))
+    done
+    echo "$sum"
+}
+
+bench_server_cg() {
+    local srv=$1 rc pass secs calls ir clean
+    local out="$BENCH_OUT/$srv.cg"
+    : >"$out"
+    for pass in 1 2; do
+        secs=$([ $pass = 1 ] && echo "$BENCH_CG_SECS_1" || echo "$BENCH_CG_SECS_2")
+        calls=$((BENCH_CG_RATE * secs))
+        CG_DIR="$BENCH_OUT/$srv-cg$pass"; mkdir -p "$CG_DIR"
+        port_busy "$BENCH_PROXY_PORT" && { log "proxy port $BENCH_PROXY_PORT busy: $srv skipped"; echo "status=port-busy" >"$out"; return 1; }
+        "start_$srv"; rc=$?
+        if [ $rc != 0 ]; then
+            stop_server; echo "status=start-failed" >"$out"; return 1
+        fi
+        log "$srv up under callgrind: pids ${SERVER_PIDS[*]}; pass $pass: $calls calls at $BENCH_CG_RATE cps"
+        if ! "step_$BENCH_LOAD" "$srv-cg$pass-smoke" 1 1; then
+            stop_server; echo "status=smoke-failed" >"$out"; return 1
+        fi
+        "step_$BENCH_LOAD" "$srv-cg$pass" "$BENCH_CG_RATE" "$secs"; rc=$?
+        clean=$([ $rc = 0 ] && echo yes || echo "no (${STEP_LINE##*	})")
+        stop_server
+        ir=$(cg_total "$CG_DIR")
+        log "$srv pass $pass: $calls calls, $ir instructions, clean: $clean"
+        { echo "calls$pass=$calls"; echo "ir$pass=$ir"; echo "clean$pass=$clean"; } >>"$out"
+    done
+    echo "status=ok" >>"$out"
+}
+
 for srv in $BENCH_SERVERS; do
     declare -F "start_$srv" >/dev/null || die "unknown server '$srv'"
-    bench_server "$srv"
+    if [ "$BENCH_MODE" = callgrind ]; then bench_server_cg "$srv"; else bench_server "$srv"; fi
 done
+
+if [ "$BENCH_MODE" = callgrind ]; then
+    cg() { sed -n "s/^$2=//p" "$BENCH_OUT/$1.cg" 2>/dev/null; }
+    declare -A IRC
+    for srv in $BENCH_SERVERS; do
+        [ "$(cg "$srv" status)" = ok ] || continue
+        IRC[$srv]=$(awk -v a="$(cg "$srv" ir1)" -v b="$(cg "$srv" ir2)" -v n="$(cg "$srv" calls1)" -v m="$(cg "$srv" calls2)" \
+            'BEGIN{ printf "%.0f", (b - a) / (m - n) }')
+    done
+    {
+        echo "# lunasip benchmark: case \`$CASE\`, instructions per call (callgrind)"
+        echo
+        echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), valgrind $(valgrind --version 2>/dev/null | sed 's/valgrind-//'),"
+        echo "kamailio $(kamailio -v 2>/dev/null | awk '/^version:/{print $3; exit}'), lunasip: \`$LUNASIP\` ($("$LUNASIP" -V 2>&1 | head -1))."
+        echo "Each server under \`valgrind --tool=callgrind\` (Kamailio: all its processes), sipp at $BENCH_CG_RATE cps;"
+        echo "Ir per call = (Ir of run 2 - Ir of run 1) / (calls 2 - calls 1): user-space instructions only"
+        echo "(system calls are counted as one instruction each, their kernel work not at all)."
+        echo
+        echo "| server | calls (run 1 / run 2) | Ir run 1 | Ir run 2 | **Ir per call** | vs kamailio-tlsf | clean (run 1 / run 2) |"
+        echo "|---|---|---|---|---|---|---|"
+        for srv in $BENCH_SERVERS; do
+            if [ -z "${IRC[$srv]:-}" ]; then echo "| $srv | not run ($(cg "$srv" status)) | | | | | |"; continue; fi
+            echo "| $srv | $(cg "$srv" calls1) / $(cg "$srv" calls2) | $(cg "$srv" ir1) | $(cg "$srv" ir2) | **${IRC[$srv]}** | $(awk -v a="${IRC[$srv]}" -v b="${IRC[kamailio-tlsf]:-}" 'BEGIN{ if (b+0>0) printf "%.2f", a/b; else print "NA" }') | $(cg "$srv" clean1) / $(cg "$srv" clean2) |"
+        done
+    } >"$BENCH_RESULTS"
+    echo; cat "$BENCH_RESULTS"
+    exit 0
+fi
 
 # ---------------------------------------------------------------------------------
 # Report
@@ -428,9 +536,11 @@ for srv in $BENCH_SERVERS; do
         rows+="| $srv | not run ($st) | | | | |"$'\n'
     fi
 done
-if [ -n "${R_BEST[lunasip]:-}" ] && [ -n "${R_BEST[kamailio]:-}" ]; then
-    rows+="| **lunasip / kamailio** | $(ratio "${R_BEST[lunasip]}" "${R_BEST[kamailio]}") | $(ratio "${R_CPU[lunasip]}" "${R_CPU[kamailio]}") | $(ratio "${R_HWM[lunasip]}" "${R_HWM[kamailio]}") | $(ratio "${R_PSS[lunasip]}" "${R_PSS[kamailio]}") | |"$'\n'
-fi
+for ref in kamailio-tlsf kamailio-qm; do
+    if [ -n "${R_BEST[lunasip]:-}" ] && [ -n "${R_BEST[$ref]:-}" ]; then
+        rows+="| **lunasip / $ref** | $(ratio "${R_BEST[lunasip]}" "${R_BEST[$ref]}") | $(ratio "${R_CPU[lunasip]}" "${R_CPU[$ref]}") | $(ratio "${R_HWM[lunasip]}" "${R_HWM[$ref]}") | $(ratio "${R_PSS[lunasip]}" "${R_PSS[$ref]}") | |"$'\n'
+    fi
+done
 
 {
     echo "# lunasip benchmark: case \`$CASE\`"
@@ -450,7 +560,9 @@ fi
     echo "achieved rate >= ${BENCH_MIN_RATE_PCT}% of the asked rate. CPU: utime+stime of all the"
     echo "server's processes over the step, at the highest rate every server passed (${common} cps)."
     echo "Peak RSS: VmHWM. Kamailio runs one UDP worker (children=1), $KAMAILIO_MEM_ARGS, plus its"
-    echo "main/timer processes (counted in CPU and PSS)."
+    echo "main/timer processes (counted in CPU and PSS); kamailio-tlsf is started with \`-x tlsf\`"
+    echo "(production allocator, the reference), kamailio-qm with \`-x qm\` (the packaged default)."
+    echo "Load on the machine during the run (1-min load average at the end): $(cut -d' ' -f1 /proc/loadavg)."
     for srv in $BENCH_SERVERS; do
         [ -s "$BENCH_OUT/$srv.steps" ] || continue
         echo
@@ -472,7 +584,9 @@ for srv in $BENCH_SERVERS; do
         printf '%-22s %s\n' "$srv" "not run ($(get "$srv" status))"
     fi
 done
-if [ -n "${R_BEST[lunasip]:-}" ] && [ -n "${R_BEST[kamailio]:-}" ]; then
-    printf '%-22s %-22s %-30s %-18s %-14s\n' "lunasip/kamailio" "$(ratio "${R_BEST[lunasip]}" "${R_BEST[kamailio]}")" \
-        "$(ratio "${R_CPU[lunasip]}" "${R_CPU[kamailio]}")" "$(ratio "${R_HWM[lunasip]}" "${R_HWM[kamailio]}")" "$(ratio "${R_PSS[lunasip]}" "${R_PSS[kamailio]}")"
-fi
+for ref in kamailio-tlsf kamailio-qm; do
+    if [ -n "${R_BEST[lunasip]:-}" ] && [ -n "${R_BEST[$ref]:-}" ]; then
+        printf '%-22s %-22s %-30s %-18s %-14s\n' "lunasip/$ref" "$(ratio "${R_BEST[lunasip]}" "${R_BEST[$ref]}")" \
+            "$(ratio "${R_CPU[lunasip]}" "${R_CPU[$ref]}")" "$(ratio "${R_HWM[lunasip]}" "${R_HWM[$ref]}")" "$(ratio "${R_PSS[lunasip]}" "${R_PSS[$ref]}")"
+    fi
+done
