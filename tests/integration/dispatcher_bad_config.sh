@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start-up fails, naming the culprit, on: a broken list file (file and line), a missing list
+# Start-up fails, naming the culprit, on: a broken list file with strict = true (file and line), a missing list
 # file, an unknown parameter, a bad parameter value, a missing list parameter. -c says the same.
 # A relative list path is taken from the script's directory.
 . "$(dirname "$0")/lib/common.sh"
@@ -22,8 +22,10 @@ expect_start_failure() {
 script() { printf 'config = { units = { dispatcher = { %s } } }\nfunction on_request(msg) end\n' "$1" >"$T/ds.lua"; }
 
 printf '1 sip:127.0.0.1:5091\n\n# comment\n1 sip:127.0.0.1:5092 AP 0 weight\n' >"$T/broken.list"
-script 'list = "broken.list", ping_interval = 0'
-expect_start_failure "broken list" "unit 'dispatcher': .*broken.list:4: bad attribute 'weight'"
+script 'list = "broken.list", ping_interval = 0, strict = true'
+expect_start_failure "broken list" "unit 'dispatcher': .*broken.list:4: bad attribute 'weight'.*strict"
+script 'list = "broken.list", ping_interval = 0, strict = "yes"'
+expect_start_failure "bad strict" "parameter strict must be true or false"
 script 'list = "missing.list"'
 expect_start_failure "missing list" "unit 'dispatcher': .*missing.list: No such file"
 printf '1 sip:127.0.0.1:5091\n' >"$T/good.list"

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Reload is atomic: a broken list file gives HTTP 400 with file:line and the reason (and
-# dispatcher.reload() nil, reason), the old sets stay and still route a real call; a fixed file
-# then replaces them.
+# Reload is atomic: with strict = true a broken list file gives HTTP 400 with file:line and the
+# reason (and dispatcher.reload() nil, reason, bad_lines), the old sets stay and still route a real
+# call; a fixed file then replaces them.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/http.sh"
 need_tm
 
 free_port U1
 export DS_LIST=$T/dispatcher.list
+export DS_PARAMS="strict = true"
 printf '1 sip:127.0.0.1:%s\n' "$U1" >"$DS_LIST"
 start_http "$SCRIPT_DIR/dispatcher.lua"
 
 printf '# broken\n1 sip:127.0.0.1:5091\n1 sip:127.0.0.1:5092 Q\n' >"$DS_LIST"
 expect_http 400 "reload of a broken file" -X POST /api/dispatcher/reload
 grep -q "dispatcher.list:3: bad flags" <<<"$HTTP_BODY" || fail "the 400 does not name file, line and reason: $HTTP_BODY"
+[[ $(json_get "$HTTP_BODY" bad_lines) == *"dispatcher.list:3"* ]] || fail "the 400 lacks bad_lines: $HTTP_BODY"
 expect_http 200 "Lua reload" /reload
 [ "$(json_get "$HTTP_BODY" ok)" = False ] && grep -q 'dispatcher.list:3' <<<"$HTTP_BODY" || fail "Lua reload: $HTTP_BODY"
 expect_http 200 "select" "/select?alg=round-robin"

@@ -13,7 +13,17 @@ static void flags(void)
     CHECK(ds_flags_parse("0", &f) == 0 && f == 0);
     CHECK(ds_flags_parse("AX", &f) == 0 && f == 0);
     CHECK(ds_flags_parse("D", &f) == 0 && f == DS_DISABLED);
-    CHECK(ds_flags_parse("16", &f) == -1);
+    CHECK(ds_flags_parse("16", &f) == 0 && f == DS_NODNSARES);
+    CHECK(ds_flags_parse("32", &f) == 0 && f == DS_NOPING);
+    CHECK(ds_flags_parse("0x8", &f) == 0 && f == DS_PROBING);
+    CHECK(ds_flags_parse("0X1a", &f) == 0 && f == (DS_NODNSARES | DS_PROBING | DS_TRYING));
+    CHECK(ds_flags_parse("010", &f) == 0 && f == 10); /* decimal as Kamailio reads it, not octal */
+    CHECK(ds_flags_parse("63", &f) == 0 && f == DS_FLAGS_ALL);
+    CHECK(ds_flags_parse("64", &f) == -1);
+    CHECK(ds_flags_parse("0x", &f) == -1);
+    CHECK(ds_flags_parse("0x40", &f) == -1);
+    CHECK(ds_flags_parse("0x-1", &f) == -1);
+    CHECK(ds_flags_parse("8z", &f) == -1);
     CHECK(ds_flags_parse("Q", &f) == -1);
     CHECK(ds_flags_parse("", &f) == -1);
     CHECK(ds_flags_parse("-1", &f) == -1);
@@ -51,6 +61,20 @@ static void lines(void)
     CHECK(ds_line_parse(i, &l, err, sizeof err) == -1 && strstr(err, "priority"));
     char j[] = "1 sip:h 0 0 a=b extra";
     CHECK(ds_line_parse(j, &l, err, sizeof err) == -1);
+    /* as Kamailio writes and reads them */
+    char k[] = "3 SIP:10.0.0.2:5080;transport=TCP 0x8 5 weight=2\n";
+    CHECK(ds_line_parse(k, &l, err, sizeof err) == 1 && l.set == 3 && l.flags == DS_PROBING && l.priority == 5);
+    CHECK_STR(l.uri, "sip:10.0.0.2:5080;transport=TCP"); /* only the scheme is folded */
+    CHECK_STR(l.attrs, "weight=2");
+    char m[] = "4 sIpS:h.example.com#backup 8 9\n";
+    CHECK(ds_line_parse(m, &l, err, sizeof err) == 1 && l.set == 4 && l.flags == 0 && l.priority == 0);
+    CHECK_STR(l.uri, "sips:h.example.com");
+    char o[] = "5 sip:h 48";
+    CHECK(ds_line_parse(o, &l, err, sizeof err) == 1 && l.flags == (DS_NODNSARES | DS_NOPING));
+    char q[] = "5 sip:";
+    CHECK(ds_line_parse(q, &l, err, sizeof err) == -1 && strstr(err, "URI"));
+    char r[] = "5 sip:#x";
+    CHECK(ds_line_parse(r, &l, err, sizeof err) == -1);
 }
 
 static void attrs(void)

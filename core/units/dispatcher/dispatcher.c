@@ -191,19 +191,30 @@ static int l_set_state(lua_State *L)
     return 1;
 }
 
-/* dispatcher.reload() -> true | nil, reason (the old sets stay) */
+/* dispatcher.reload() -> true, bad_lines | nil, reason, bad_lines (the old sets stay). bad_lines
+ * lists the bad lines as "file:line: reason" strings: skipped with a warning, or with strict the
+ * line that refused the file. */
 static int l_reload(lua_State *L)
 {
     char err[512];
-    if (ds_reload(err, sizeof err) != 0) {
+    json_t *bad = json_array();
+    int rc = ds_reload(bad, err, sizeof err);
+    if (rc != 0) {
         ls_log(LS_LOG_ERROR, DS_UNIT, "reload failed, the old list stays: %s", err);
         lua_pushnil(L);
         lua_pushstring(L, err);
-        return 2;
+    } else {
+        ls_log(LS_LOG_INFO, DS_UNIT, "list %s reloaded (%d sets, %zu lines skipped)", ds_cfg.list,
+               ds_current->nsets, json_array_size(bad));
+        lua_pushboolean(L, 1);
     }
-    ls_log(LS_LOG_INFO, DS_UNIT, "list %s reloaded (%d sets)", ds_cfg.list, ds_current->nsets);
-    lua_pushboolean(L, 1);
-    return 1;
+    lua_createtable(L, (int)json_array_size(bad), 0);
+    for (size_t i = 0; i < json_array_size(bad); i++) {
+        lua_pushstring(L, json_string_value(json_array_get(bad, i)));
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    json_decref(bad);
+    return rc != 0 ? 3 : 2;
 }
 
 static const luaL_Reg lua_fns[] = {
@@ -214,7 +225,7 @@ static const luaL_Reg lua_fns[] = {
 /* ---- parameters ---- */
 
 static const char known_params[] = "list, ping_interval, ping_method, ping_from, ping_reply_codes, "
-                                   "probing_threshold, inactive_threshold, probing_mode, ping_timeout";
+                                   "probing_threshold, inactive_threshold, probing_mode, ping_timeout, strict";
 
 /* A relative list path is taken from the script's directory (the cwd for the embedded script). */
 static char *resolve_path(const char *p)
@@ -283,6 +294,14 @@ static int one_param(lua_State *L, const char *k, char *err, size_t errlen)
         return int_param(L, k, 0, 86400, &ds_cfg.ping_interval, err, errlen);
     if (!strcmp(k, "ping_timeout"))
         return int_param(L, k, 1, 3600000, &ds_cfg.ping_timeout, err, errlen);
+    if (!strcmp(k, "strict")) {
+        if (!lua_isboolean(L, -1)) {
+            snprintf(err, errlen, "parameter strict must be true or false");
+            return -1;
+        }
+        ds_cfg.strict = lua_toboolean(L, -1);
+        return 0;
+    }
     if (!strcmp(k, "probing_mode"))
         return int_param(L, k, 0, 1, &v, err, errlen) ? -1 : (ds_cfg.probing_mode = (int)v, 0);
     if (!strcmp(k, "probing_threshold"))
@@ -333,7 +352,10 @@ static int ds_init(lua_State *L, char *err, size_t errlen)
         ds_warn_no_tm();
     ds_list_free(ds_current);
     ds_current = NULL;
-    return ds_reload(err, errlen);
+    json_t *bad = json_array();
+    int rc = ds_reload(bad, err, errlen);
+    json_decref(bad);
+    return rc;
 }
 
 static int ds_start(char *err, size_t errlen)

@@ -23,6 +23,7 @@ struct ds_config {
     int inactive_threshold;  /* consecutive successes that make it active again */
     int probing_mode;        /* 0: destinations with P, 1: all */
     long ping_timeout;       /* ms a probe waits for its final reply */
+    int strict;              /* a bad list line refuses the whole file (else: skipped, warned) */
 };
 extern struct ds_config ds_cfg;
 extern const struct tm_api *ds_tm; /* NULL when tm is not loaded: probing is refused */
@@ -58,12 +59,15 @@ struct ds_list {
 extern struct ds_list *ds_current;
 
 /* ds_list.c */
-/* Read and parse path. Returns a new list, or NULL with "path:line: reason" in err. */
-struct ds_list *ds_list_load(const char *path, char *err, size_t errlen);
+/* Read and parse path. A bad line is skipped with a warning, or with strict refuses the whole
+ * file; either way "path:line: reason" is appended to the JSON array bad. Returns a new list, or
+ * NULL with the reason in err. */
+struct ds_list *ds_list_load(const char *path, int strict, json_t *bad, char *err, size_t errlen);
 void ds_list_free(struct ds_list *l);
 /* Load ds_cfg.list and, when it parses, make it current (runtime state of destinations that
- * stay is kept); the old list stays otherwise. 0, or -1 with the reason. */
-int ds_reload(char *err, size_t errlen);
+ * stay is kept); the old list stays otherwise. Bad lines are appended to bad (see
+ * ds_list_load). 0, or -1 with the reason. */
+int ds_reload(json_t *bad, char *err, size_t errlen);
 struct ds_set *ds_set_find(struct ds_list *l, int id);
 struct ds_dest *ds_dest_find(struct ds_set *s, const char *uri);
 /* Set a destination's flags. Probing without tm: -1 with the reason. */

@@ -114,7 +114,22 @@ static struct ds_set *set_get(struct ds_list *l, int id)
     return s;
 }
 
-struct ds_list *ds_list_load(const char *path, char *err, size_t errlen)
+/* A bad line: with strict, the reason goes to err and loading stops (-1); else it is logged as a
+ * warning and the line skipped (0). Either way "path:line: reason" is appended to bad. */
+static int bad_line(const char *path, int lineno, const char *why, int strict, json_t *bad, char *err, size_t errlen)
+{
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s:%d: %s", path, lineno, why);
+    json_array_append_new(bad, json_string(msg));
+    if (strict) {
+        snprintf(err, errlen, "%s (strict = true refuses the whole file)", msg);
+        return -1;
+    }
+    ls_log(LS_LOG_WARN, DS_UNIT, "%s; line skipped", msg);
+    return 0;
+}
+
+struct ds_list *ds_list_load(const char *path, int strict, json_t *bad, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -127,31 +142,39 @@ struct ds_list *ds_list_load(const char *path, char *err, size_t errlen)
     while (fgets(line, sizeof line, f)) {
         lineno++;
         if (!strchr(line, '\n') && !feof(f)) {
-            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-            goto fail;
+            int c;
+            while ((c = fgetc(f)) != EOF && c != '\n') /* skip the rest of it */
+                ;
+            if (bad_line(path, lineno, "line too long", strict, bad, err, errlen) != 0)
+                goto fail;
+            continue;
         }
         struct ds_line dl;
         int rc = ds_line_parse(line, &dl, why, sizeof why);
         if (rc == 0)
             continue;
         if (rc < 0) {
-            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-            goto fail;
+            if (bad_line(path, lineno, why, strict, bad, err, errlen) != 0)
+                goto fail;
+            continue;
         }
+        struct ds_dest nd = { .uri = dl.uri, .flags = dl.flags, .priority = dl.priority, .latency_ms = -1,
+                              .wrr = lineno };
+        if (dest_attrs(&nd, dl.attrs, why, sizeof why) != 0) {
+            json_decref(nd.attrs);
+            if (bad_line(path, lineno, why, strict, bad, err, errlen) != 0)
+                goto fail;
+            continue;
+        }
+        /* A URI may be listed twice in a set (Kamailio allows it: a crude weight); state changes
+         * by URI act on the first. */
         struct ds_set *s = set_get(l, dl.set);
-        if (ds_dest_find(s, dl.uri)) {
-            snprintf(err, errlen, "%s:%d: %s is already in set %d", path, lineno, dl.uri, dl.set);
-            goto fail;
-        }
         s->d = realloc(s->d, (size_t)(s->n + 1) * sizeof *s->d);
         struct ds_dest *d = &s->d[s->n++];
-        *d = (struct ds_dest){ .uri = strdup(dl.uri), .flags = dl.flags, .priority = dl.priority,
-                               .latency_ms = -1, .wrr = lineno };
-        if (dest_attrs(d, dl.attrs, why, sizeof why) != 0) {
-            snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
-            goto fail;
-        }
-        dest_resolve(d);
+        *d = nd;
+        d->uri = strdup(dl.uri);
+        if (!(d->flags & DS_NODNSARES))
+            dest_resolve(d);
     }
     if (ferror(f)) {
         snprintf(err, errlen, "%s: read error", path);
@@ -179,9 +202,9 @@ void ds_list_strip_probing(struct ds_list *l)
             l->sets[i].d[j].flags &= ~(DS_PROBING | DS_TRYING);
 }
 
-int ds_reload(char *err, size_t errlen)
+int ds_reload(json_t *bad, char *err, size_t errlen)
 {
-    struct ds_list *l = ds_list_load(ds_cfg.list, err, errlen);
+    struct ds_list *l = ds_list_load(ds_cfg.list, ds_cfg.strict, bad, err, errlen);
     if (!l)
         return -1;
     ds_list_strip_probing(l);
@@ -209,6 +232,6 @@ int ds_set_flags(struct ds_dest *d, int flags, char *err, size_t errlen)
     }
     if ((flags & DS_INACTIVE) != (d->flags & DS_INACTIVE))
         d->fails = d->oks = 0;
-    d->flags = flags;
+    d->flags = (flags & DS_STATES) | (d->flags & ~DS_STATES); /* 16 and 32 come from the list only */
     return 0;
 }

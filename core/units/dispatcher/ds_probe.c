@@ -115,7 +115,8 @@ static void probe_round(evutil_socket_t fd, short what, void *arg)
         struct ds_set *s = &ds_current->sets[i];
         for (int j = 0; j < s->n; j++) {
             struct ds_dest *d = &s->d[j];
-            if ((ds_cfg.probing_mode == 1 || (d->flags & DS_PROBING)) && !(d->flags & DS_DISABLED) && !d->probing)
+            if ((ds_cfg.probing_mode == 1 || (d->flags & DS_PROBING)) && !(d->flags & (DS_DISABLED | DS_NOPING)) &&
+                !d->probing)
                 probe_send(s, d);
         }
     }
@@ -179,12 +180,16 @@ static int http_list(const struct ls_http_request *req, json_t **reply, void *ar
 static int http_reload(const struct ls_http_request *req, json_t **reply, void *arg)
 {
     char err[512];
-    if (ds_reload(err, sizeof err) != 0) {
+    json_t *bad = json_array();
+    if (ds_reload(bad, err, sizeof err) != 0) {
         ls_log(LS_LOG_ERROR, DS_UNIT, "reload failed, the old list stays: %s", err);
-        return ls_http_error(reply, 400, "reload failed, the old list stays: %s", err);
+        int code = ls_http_error(reply, 400, "reload failed, the old list stays: %s", err);
+        json_object_set_new(*reply, "bad_lines", bad);
+        return code;
     }
-    ls_log(LS_LOG_INFO, DS_UNIT, "list %s reloaded (%d sets)", ds_cfg.list, ds_current->nsets);
-    *reply = json_pack("{s:s, s:i}", "status", "ok", "sets", ds_current->nsets);
+    ls_log(LS_LOG_INFO, DS_UNIT, "list %s reloaded (%d sets, %zu lines skipped)", ds_cfg.list, ds_current->nsets,
+           json_array_size(bad));
+    *reply = json_pack("{s:s, s:i, s:o}", "status", "ok", "sets", ds_current->nsets, "bad_lines", bad);
     return 200;
 }
 

@@ -9,26 +9,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Destination state flags, Kamailio's values. */
 #define DS_INACTIVE 1
 #define DS_TRYING 2
 #define DS_DISABLED 4
 #define DS_PROBING 8
-#define DS_FLAGS_ALL 15
+#define DS_STATES 15     /* the bits above: what letters show and state changes set */
+#define DS_NODNSARES 16  /* keep the host as a name: no address lookup when the list is read */
+#define DS_NOPING 32     /* never probe, whatever probing_mode and the P flag say */
+#define DS_FLAGS_ALL 63
 
-/* Parse a state: an integer 0-15 as Kamailio writes it, or letters as it displays them
- * (A active, I inactive, D disabled, T trying, P probing, X nothing; any case; "AP", "ip").
- * Returns 0 and sets *flags, or -1. */
+/* Parse flags: an integer 0-63 as Kamailio writes it (decimal, or hex with 0x: "0x8"), or
+ * letters as it displays states (A active, I inactive, D disabled, T trying, P probing, X
+ * nothing; any case; "AP", "ip"). Returns 0 and sets *flags, or -1. */
 static inline int ds_flags_parse(const char *s, int *flags)
 {
     if (!s || !*s)
         return -1;
     if (isdigit((unsigned char)*s)) {
         char *end;
+        int hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
         errno = 0;
-        long v = strtol(s, &end, 10);
-        if (*end || errno || v < 0 || v > DS_FLAGS_ALL)
+        long v = strtol(hex ? s + 2 : s, &end, hex ? 16 : 10);
+        if (*end || errno || v < 0 || v > DS_FLAGS_ALL || (hex && !isxdigit((unsigned char)s[2])))
             return -1;
         *flags = (int)v;
         return 0;
@@ -72,8 +77,9 @@ struct ds_line {
 };
 
 /* Parse one line in place: `setid uri [flags [priority [attrs]]]`, '#' starting a comment (at the
- * start of a line or of a word). Returns 1 with *out filled, 0 for a blank or comment line, -1
- * with the reason in err. */
+ * start of a line or of a word, or right after the URI, as Kamailio reads it). The URI scheme is
+ * matched in any case and lower-cased ("SIP:" -> "sip:"). Returns 1 with *out filled, 0 for a
+ * blank or comment line, -1 with the reason in err. */
 static inline int ds_line_parse(char *line, struct ds_line *out, char *err, size_t errlen)
 {
     char *tok[5] = { 0 };
@@ -89,8 +95,12 @@ static inline int ds_line_parse(char *line, struct ds_line *out, char *err, size
             return -1;
         }
         tok[n++] = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && !(n == 2 && *p == '#'))
             p++;
+        if (*p == '#') { /* "sip:h#comment": the URI ends, the rest is a comment */
+            *p = '\0';
+            break;
+        }
         if (*p)
             *p++ = '\0';
     }
@@ -107,17 +117,20 @@ static inline int ds_line_parse(char *line, struct ds_line *out, char *err, size
         snprintf(err, errlen, "bad set id '%s' (a number 0-1000000)", tok[0]);
         return -1;
     }
-    if (strncmp(tok[1], "sip:", 4) != 0 && strncmp(tok[1], "sips:", 5) != 0) {
+    size_t scheme = strncasecmp(tok[1], "sip:", 4) == 0 ? 3 : strncasecmp(tok[1], "sips:", 5) == 0 ? 4 : 0;
+    if (!scheme || !tok[1][scheme + 1]) {
         snprintf(err, errlen, "bad destination '%s' (a sip: URI)", tok[1]);
         return -1;
     }
+    for (size_t k = 0; k < scheme; k++)
+        tok[1][k] = (char)tolower((unsigned char)tok[1][k]);
     out->set = (int)set;
     out->uri = tok[1];
     out->flags = 0;
     out->priority = 0;
     out->attrs = "";
     if (n > 2 && ds_flags_parse(tok[2], &out->flags) != 0) {
-        snprintf(err, errlen, "bad flags '%s' (0-15, or letters A I D T P)", tok[2]);
+        snprintf(err, errlen, "bad flags '%s' (0-63 or 0x0-0x3f, or letters A I D T P)", tok[2]);
         return -1;
     }
     if (n > 3) {

@@ -8,7 +8,7 @@
 -- HTTP routes (on_http, the request is SIP-shaped so dispatcher.select works on it):
 --   /select?set=&alg=&n=   select n times (default 1): {"du": last du or false, "counts": {du = n}}
 --   /state?set=&uri=&state= dispatcher.set_state through pcall: {"ok":..., "err":...}
---   /list, /reload         dispatcher.list(), dispatcher.reload()
+--   /list, /reload         dispatcher.list(), dispatcher.reload() ({ok, err, bad_lines})
 local params = { list = os.getenv("DS_LIST"), ping_interval = 0 }
 local extra = os.getenv("DS_PARAMS")
 if extra then
@@ -83,8 +83,8 @@ function on_http(req)
   elseif req.path == "/list" then
     return reply_json(req, 200, dispatcher.list())
   elseif req.path == "/reload" then
-    local ok, err = dispatcher.reload()
-    return reply_json(req, 200, { ok = ok or false, err = err })
+    local ok, a, b = dispatcher.reload()
+    return reply_json(req, 200, { ok = ok or false, err = not ok and a or nil, bad_lines = ok and a or b })
   end
   return req:reply(404, "no such route")
 end
