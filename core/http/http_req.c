@@ -137,59 +137,53 @@ static int skip_header(const char *name)
 static struct sip_msg *twin_build(struct http_req *hr, const struct sockaddr_storage *local,
                                   const struct sockaddr_storage *peer, socklen_t peerlen)
 {
-    osip_message_t *m;
-    char srv[96], cli[96], ip[64], buf[256], rnd[17];
+    char srv[96], cli[96], ip[64], buf[512], rnd[17];
     int port;
-    if (osip_message_init(&m) != 0)
-        return NULL;
+    const char *why;
     host_port(local, srv, sizeof srv, ip, sizeof ip, &port);
     host_port(peer, cli, sizeof cli, hr->src_ip, sizeof hr->src_ip, &hr->src_port);
-    osip_message_set_method(m, osip_strdup(hr->method));
-    osip_message_set_version(m, osip_strdup("SIP/2.0"));
-    osip_uri_t *ruri;
-    snprintf(buf, sizeof buf, "sip:%s", srv);
-    if (osip_uri_init(&ruri) != 0 || osip_uri_parse(ruri, buf) != 0) {
-        osip_uri_free(ruri);
-        osip_message_free(m);
+    int n = snprintf(buf, sizeof buf, "%s sip:%s SIP/2.0\r\n\r\n", hr->method, srv);
+    struct sip_msg *msg = sipmsg_parse(buf, (size_t)n, NULL, &why);
+    if (!msg)
         return NULL;
-    }
-    osip_message_set_uri(m, ruri);
     for (int i = 0; i < hr->nhdrs; i++)
         if (!skip_header(hr->hdrs[i].name))
-            sipmsg_header_append(m, hr->hdrs[i].name, hr->hdrs[i].value); /* kept only when it parses */
-    if (!osip_list_size(&m->vias)) {
+            sipmsg_header_append(msg, hr->hdrs[i].name, hr->hdrs[i].value); /* kept only when it parses */
+    if (!sipmsg_header(msg, "Via", 0).s) {
         random_hex(rnd);
         snprintf(buf, sizeof buf, "SIP/2.0/TCP %s;branch=z9hG4bKh%s;rport", cli, rnd);
-        osip_message_set_via(m, buf);
+        sipmsg_header_append(msg, "Via", buf);
     }
-    if (!m->from) {
+    if (!sipmsg_header(msg, "From", 0).s) {
         snprintf(buf, sizeof buf, "<sip:%s>", cli);
-        osip_message_set_from(m, buf);
+        sipmsg_header_append(msg, "From", buf);
     }
-    if (m->from && !sipmsg_tag(m->from)) {
+    struct sip_str from = sipmsg_header(msg, "From", 0);
+    if (from.s && !sipmsg_from_tag(msg).s && from.len < sizeof buf - 40) {
         random_hex(rnd);
-        osip_from_set_tag(m->from, osip_strdup(rnd));
+        snprintf(buf, sizeof buf, "%.*s;tag=%s", (int)from.len, from.s, rnd);
+        sipmsg_header_replace_value(msg, "From", 0, buf);
     }
-    if (!m->to) {
+    if (!sipmsg_header(msg, "To", 0).s) {
         snprintf(buf, sizeof buf, "<sip:%s>", srv);
-        osip_message_set_to(m, buf);
+        sipmsg_header_append(msg, "To", buf);
     }
-    if (!m->call_id) {
+    if (!sipmsg_call_id(msg).s) {
         static unsigned long seq;
         random_hex(rnd);
         snprintf(buf, sizeof buf, "%s-%lx@%s", rnd, ++seq, ip);
-        osip_message_set_call_id(m, buf);
+        sipmsg_header_append(msg, "Call-ID", buf);
     }
-    if (!m->cseq) {
+    if (sipmsg_cseq(msg, NULL, NULL) != 0) {
+        sipmsg_header_remove(msg, "CSeq");
         snprintf(buf, sizeof buf, "1 %s", hr->method);
-        osip_message_set_cseq(m, buf);
+        sipmsg_header_append(msg, "CSeq", buf);
     }
-    osip_message_force_update(m);
-    if (!m->from || !m->to || !m->call_id || !m->cseq || !osip_list_size(&m->vias)) {
-        osip_message_free(m);
+    if (!sipmsg_from_uri(msg).s || !sipmsg_to_uri(msg).s || !sipmsg_call_id(msg).s ||
+        sipmsg_cseq(msg, NULL, NULL) != 0 || !sipmsg_header(msg, "Via", 0).s) {
+        sipmsg_unref(msg);
         return NULL;
     }
-    struct sip_msg *msg = sipmsg_wrap(m);
     msg->src.addr.proto = PROTO_TCP;
     memcpy(&msg->src.addr.sa, peer, peerlen);
     msg->src.addr.salen = peerlen;
@@ -459,10 +453,9 @@ static int req_header(lua_State *L)
 {
     struct http_req *hr = check_req(L);
     const char *name = luaL_checkstring(L, 2);
-    char *v;
-    if (sipmsg_header_get(hr->msg->m, name, 0, &v) == 0) {
-        lua_pushstring(L, v);
-        free(v);
+    struct sip_str v = sipmsg_header(hr->msg, name, 0);
+    if (v.s) {
+        lua_pushlstring(L, v.s, v.len);
         return 1;
     }
     for (int i = 0; i < hr->nhdrs; i++)
@@ -476,13 +469,14 @@ static int req_headers(lua_State *L)
 {
     struct http_req *hr = check_req(L);
     const char *name = luaL_checkstring(L, 2);
-    char *v;
+    struct sip_hdr_iter it;
+    struct sip_str v;
     int n = 0;
     lua_newtable(L);
-    for (; sipmsg_header_get(hr->msg->m, name, n, &v) == 0; n++) {
-        lua_pushstring(L, v);
-        free(v);
-        lua_rawseti(L, -2, n + 1);
+    sipmsg_iter_init(&it, hr->msg, name);
+    while (sipmsg_iter_next(&it, &v)) {
+        lua_pushlstring(L, v.s, v.len);
+        lua_rawseti(L, -2, ++n);
     }
     for (int i = 0; n == 0 && i < hr->nhdrs; i++)
         if (!strcasecmp(hr->hdrs[i].name, name)) {

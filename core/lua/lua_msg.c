@@ -13,7 +13,6 @@
 
 #define MSG_MT LUA_MSG_MT
 
-int (*lua_msg_reply_hook)(struct sip_msg *req, osip_message_t *reply); /* set by tm */
 
 struct sip_msg *lua_msg_check(lua_State *L, int idx)
 {
@@ -40,24 +39,13 @@ static struct sip_msg *check_request(lua_State *L, const char *what)
     return msg;
 }
 
-/* Push an osip-allocated string and free it; nil for NULL. */
-static int push_osip_str(lua_State *L, char *s)
+static int push_str(lua_State *L, struct sip_str v)
 {
-    if (s) {
-        lua_pushstring(L, s);
-        osip_free(s);
-    } else {
+    if (v.s)
+        lua_pushlstring(L, v.s, v.len);
+    else
         lua_pushnil(L);
-    }
     return 1;
-}
-
-static int push_uri(lua_State *L, const osip_uri_t *uri)
-{
-    char *s = NULL;
-    if (uri)
-        osip_uri_to_str(uri, &s);
-    return push_osip_str(L, s);
 }
 
 static int msg_gc(lua_State *L)
@@ -71,44 +59,45 @@ static int msg_gc(lua_State *L)
 int lua_msg_index(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
-    osip_message_t *m = msg->m;
     const char *k = luaL_checkstring(L, 2);
     /* methods first (the msg ones, also for objects built on msg) */
     if (luaL_getmetatable(L, MSG_MT) == LUA_TTABLE && lua_getfield(L, -1, "methods") == LUA_TTABLE &&
         lua_getfield(L, -1, k) != LUA_TNIL)
         return 1;
+    int req = sipmsg_is_request(msg);
     if (!strcmp(k, "method")) {
-        lua_pushstring(L, MSG_IS_REQUEST(m) ? m->sip_method : m->cseq ? m->cseq->method : NULL);
+        return push_str(L, sipmsg_method(msg));
     } else if (!strcmp(k, "ruri")) {
-        return push_uri(L, m->req_uri);
+        return push_str(L, sipmsg_ruri(msg));
     } else if (!strcmp(k, "du")) {
         lua_pushstring(L, msg->du);
     } else if (!strcmp(k, "status")) {
-        if (MSG_IS_RESPONSE(m))
-            lua_pushinteger(L, m->status_code);
+        if (!req)
+            lua_pushinteger(L, sipmsg_status(msg));
         else
             lua_pushnil(L);
     } else if (!strcmp(k, "reason")) {
-        lua_pushstring(L, MSG_IS_RESPONSE(m) ? m->reason_phrase : NULL);
+        return push_str(L, sipmsg_reason(msg));
     } else if (!strcmp(k, "call_id")) {
-        char *s = NULL;
-        if (m->call_id)
-            osip_call_id_to_str(m->call_id, &s);
-        return push_osip_str(L, s);
+        return push_str(L, sipmsg_call_id(msg));
     } else if (!strcmp(k, "cseq")) {
-        if (m->cseq && m->cseq->number)
-            lua_pushinteger(L, strtoll(m->cseq->number, NULL, 10));
+        uint32_t n;
+        if (sipmsg_cseq(msg, &n, NULL) == 0)
+            lua_pushinteger(L, n);
         else
             lua_pushnil(L);
     } else if (!strcmp(k, "cseq_method")) {
-        lua_pushstring(L, m->cseq ? m->cseq->method : NULL);
-    } else if (!strcmp(k, "from") || !strcmp(k, "to")) {
-        osip_from_t *h = k[0] == 'f' ? m->from : m->to;
-        return push_uri(L, h ? h->url : NULL);
+        struct sip_str m = { NULL, 0 };
+        sipmsg_cseq(msg, NULL, &m);
+        return push_str(L, m);
+    } else if (!strcmp(k, "from")) {
+        return push_str(L, sipmsg_from_uri(msg));
+    } else if (!strcmp(k, "to")) {
+        return push_str(L, sipmsg_to_uri(msg));
     } else if (!strcmp(k, "from_tag")) {
-        lua_pushstring(L, sipmsg_tag(m->from));
+        return push_str(L, sipmsg_from_tag(msg));
     } else if (!strcmp(k, "to_tag")) {
-        lua_pushstring(L, sipmsg_tag(m->to));
+        return push_str(L, sipmsg_to_tag(msg));
     } else if (!strcmp(k, "src_ip") || !strcmp(k, "src_port")) {
         char ip[64];
         int port;
@@ -120,11 +109,8 @@ int lua_msg_index(lua_State *L)
     } else if (!strcmp(k, "proto")) {
         lua_pushstring(L, msg->src.addr.proto == PROTO_TCP ? "tcp" : "udp");
     } else if (!strcmp(k, "body")) {
-        char *tmp;
-        size_t len = 0;
-        const char *b = sipmsg_body(m, &tmp, &len);
-        lua_pushlstring(L, b ? b : "", b ? len : 0);
-        osip_free(tmp);
+        struct sip_str b = sipmsg_body(msg);
+        lua_pushlstring(L, b.s ? b.s : "", b.len);
     } else {
         lua_pushnil(L);
     }
@@ -137,16 +123,11 @@ int lua_msg_newindex(lua_State *L)
     const char *k = luaL_checkstring(L, 2);
     if (!strcmp(k, "ruri")) {
         const char *v = luaL_checkstring(L, 3);
-        osip_uri_t *u;
-        if (!MSG_IS_REQUEST(msg->m))
+        struct sip_uri u;
+        if (!sipmsg_is_request(msg))
             return luaL_error(L, "msg.ruri: replies have no Request-URI");
-        if (osip_uri_init(&u) != 0 || osip_uri_parse(u, v) != 0 || !u->host) {
-            osip_uri_free(u);
+        if (sip_uri_parse(v, strlen(v), &u) != 0 || !u.host.len || sipmsg_set_ruri(msg, v) != 0)
             return luaL_error(L, "msg.ruri: bad URI '%s'", v);
-        }
-        osip_uri_free(msg->m->req_uri);
-        msg->m->req_uri = u;
-        osip_message_force_update(msg->m);
     } else if (!strcmp(k, "du")) {
         const char *v = luaL_optstring(L, 3, NULL);
         char host[256], err[256];
@@ -184,24 +165,19 @@ static const char *check_value(lua_State *L, int idx)
 static int msg_header(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
-    char *v;
-    if (sipmsg_header_get(msg->m, check_name(L, 2), 0, &v) != 0)
-        return lua_pushnil(L), 1;
-    lua_pushstring(L, v);
-    free(v);
-    return 1;
+    return push_str(L, sipmsg_header(msg, check_name(L, 2), 0));
 }
 
 static int msg_headers(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
-    const char *name = check_name(L, 2);
-    char *v;
+    struct sip_hdr_iter it;
+    struct sip_str v;
     lua_newtable(L);
-    for (int i = 0; sipmsg_header_get(msg->m, name, i, &v) == 0; i++) {
-        lua_pushstring(L, v);
-        free(v);
-        lua_rawseti(L, -2, i + 1);
+    sipmsg_iter_init(&it, msg, check_name(L, 2));
+    for (int i = 1; sipmsg_iter_next(&it, &v); i++) {
+        lua_pushlstring(L, v.s, v.len);
+        lua_rawseti(L, -2, i);
     }
     return 1;
 }
@@ -210,7 +186,7 @@ static int msg_append_header(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
     const char *n = check_name(L, 2), *v = check_value(L, 3);
-    if (sipmsg_header_append(msg->m, n, v) != 0)
+    if (sipmsg_header_append(msg, n, v) != 0)
         return luaL_error(L, "cannot add header %s: '%s' (bad value, or a header routes may not change)", n, v);
     return 0;
 }
@@ -219,7 +195,7 @@ static int msg_set_header(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
     const char *n = check_name(L, 2), *v = check_value(L, 3);
-    if (sipmsg_header_remove(msg->m, n) < 0 || sipmsg_header_append(msg->m, n, v) != 0)
+    if (sipmsg_header_remove(msg, n) < 0 || sipmsg_header_append(msg, n, v) != 0)
         return luaL_error(L, "cannot set header %s: '%s' (bad value, or a header routes may not change)", n, v);
     return 0;
 }
@@ -228,45 +204,69 @@ static int msg_remove_header(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
     const char *n = check_name(L, 2);
-    int removed = sipmsg_header_remove(msg->m, n);
+    int removed = sipmsg_header_remove(msg, n);
     if (removed < 0)
         return luaL_error(L, "header %s may not be removed", n);
     lua_pushinteger(L, removed);
     return 1;
 }
 
-/* Add reply headers given as {Name = value}, {"Name: value", ...} or "Name: value\r\n...". */
-static void add_headers(lua_State *L, int idx, osip_message_t *r)
+/* One reply header line "Name: value\r\n" into b, checked like msg:append_header's. */
+static void add_line(lua_State *L, luaL_Buffer *b, const char *name, size_t nlen, const char *value, int *has_ct)
+{
+    char n[128], tmp[128];
+    if (!nlen || nlen >= sizeof n || memchr(name, ':', nlen) || strpbrk(value, "\r\n"))
+        luaL_error(L, "bad reply header '%s'", name);
+    memcpy(n, name, nlen);
+    n[nlen] = '\0';
+    if (strcspn(n, " \t\r\n") != nlen || !strcasecmp(n, "Content-Length") || !strcasecmp(n, "l"))
+        luaL_error(L, "bad reply header '%s'", n);
+    const char *full = sipmsg_header_name(n, tmp, sizeof tmp);
+    if (!strcmp(full, "Content-Type"))
+        *has_ct = 1;
+    luaL_addstring(b, full);
+    luaL_addstring(b, ": ");
+    luaL_addstring(b, value);
+    luaL_addstring(b, "\r\n");
+}
+
+/* Reply headers given as {Name = value}, {"Name: value", ...} or "Name: value\r\n..." into b. */
+static void add_headers(lua_State *L, int idx, luaL_Buffer *b, int *has_ct)
 {
     if (lua_isnoneornil(L, idx))
         return;
     if (lua_type(L, idx) == LUA_TSTRING) {
-        char *copy = strdup(lua_tostring(L, idx)), *save = NULL;
-        for (char *line = strtok_r(copy, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-            char *colon = strchr(line, ':');
-            if (!colon)
-                continue;
-            *colon = '\0';
-            const char *v = colon + 1 + strspn(colon + 1, " \t");
-            if (sipmsg_header_append(r, line, v) != 0) {
-                lua_pushfstring(L, "bad reply header '%s'", line);
-                free(copy);
-                lua_error(L);
+        const char *s = lua_tostring(L, idx);
+        while (*s) {
+            size_t l = strcspn(s, "\r\n");
+            const char *colon = memchr(s, ':', l);
+            if (colon) {
+                char v[1024];
+                const char *vs = colon + 1 + strspn(colon + 1, " \t");
+                size_t vl = l - (size_t)(vs - s);
+                if (vl >= sizeof v)
+                    luaL_error(L, "reply header too long");
+                memcpy(v, vs, vl);
+                v[vl] = '\0';
+                size_t nl = (size_t)(colon - s);
+                while (nl && (s[nl - 1] == ' ' || s[nl - 1] == '\t'))
+                    nl--;
+                add_line(L, b, s, nl, v, has_ct);
             }
+            s += l;
+            s += strspn(s, "\r\n");
         }
-        free(copy);
         return;
     }
     luaL_checktype(L, idx, LUA_TTABLE);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         if (lua_type(L, -2) == LUA_TSTRING) {
-            if (sipmsg_header_append(r, check_name(L, -2), check_value(L, -1)) != 0)
-                luaL_error(L, "bad reply header '%s'", lua_tostring(L, -2));
+            size_t nl;
+            const char *n = lua_tolstring(L, -2, &nl);
+            add_line(L, b, n, nl, check_value(L, -1), has_ct);
         } else {
-            lua_pushvalue(L, -1);
-            add_headers(L, lua_gettop(L), r);
-            lua_pop(L, 1);
+            add_headers(L, lua_gettop(L), b, has_ct);
         }
         lua_pop(L, 1);
     }
@@ -281,25 +281,22 @@ static int msg_reply(lua_State *L)
     size_t blen = 0;
     const char *body = luaL_optlstring(L, 5, NULL, &blen);
     luaL_argcheck(L, code >= 100 && code <= 699, 2, "status code must be 100-699");
-    lua_settop(L, 5); /* arguments in fixed slots; the reply's holder goes above them */
-    if (!strcmp(msg->m->sip_method, "ACK"))
+    if (reason && strpbrk(reason, "\r\n"))
+        return luaL_error(L, "reason may not contain CR or LF");
+    lua_settop(L, 5);
+    if (sipmsg_method_is(msg, "ACK"))
         return luaL_error(L, "an ACK cannot be answered");
     if (msg->replied)
         return luaL_error(L, "this request already has a final reply");
-    osip_message_t *r = proxy_build_reply(msg, (int)code, reason);
-    if (!r)
-        return luaL_error(L, "cannot build the reply");
-    /* lua errors below must not leak r: keep it in a to-be-freed slot */
-    struct sip_msg *holder = sipmsg_wrap(r);
-    lua_msg_push(L, holder);
-    sipmsg_unref(holder);
-    add_headers(L, 4, r);
-    if (body && blen && sipmsg_set_body(r, body, blen, r->content_type ? NULL : "text/plain") != 0)
-        return luaL_error(L, "cannot set the reply body");
-    holder->m = NULL;
-    if (code >= 200)
-        msg->replied = 1;
-    int rc = lua_msg_reply_hook && msg->tx ? lua_msg_reply_hook(msg, r) : proxy_send_reply(msg, r);
+    luaL_Buffer b;
+    int has_ct = 0;
+    luaL_buffinit(L, &b);
+    add_headers(L, 4, &b, &has_ct);
+    if (blen && !has_ct)
+        luaL_addstring(&b, "Content-Type: text/plain\r\n");
+    luaL_pushresult(&b);
+    const char *hdrs = lua_tostring(L, -1);
+    int rc = proxy_reply(msg, (int)code, reason, *hdrs ? hdrs : NULL, body, blen);
     lua_pushboolean(L, rc == 0);
     return 1;
 }
@@ -334,13 +331,12 @@ static int msg_loose_route(lua_State *L)
 {
     struct sip_msg *msg = check_request(L, "loose_route");
     char *next = NULL;
-    int rc = route_loose(msg->m, transport_is_local, &next);
+    int rc = route_loose(msg, transport_is_local, &next);
     if (rc < 0)
         return luaL_error(L, "msg:loose_route(): unusable Route header");
     if (next) {
         free(msg->du);
-        msg->du = strdup(next);
-        osip_free(next);
+        msg->du = next;
     }
     lua_pushboolean(L, rc == 1);
     return 1;
@@ -350,7 +346,7 @@ static int msg_loose_route(lua_State *L)
 static int msg_in_dialog(lua_State *L)
 {
     struct sip_msg *msg = check_request(L, "in_dialog");
-    lua_pushboolean(L, sipmsg_tag(msg->m->to) != NULL);
+    lua_pushboolean(L, sipmsg_to_tag(msg).s != NULL);
     return 1;
 }
 
@@ -378,10 +374,10 @@ int lua_msg_tostring(lua_State *L)
     struct sip_msg *msg = lua_msg_check(L, 1);
     char *s;
     size_t len;
-    if (sipmsg_print(msg->m, &s, &len) != 0)
+    if (sipmsg_print(msg, &s, &len) != 0)
         return luaL_error(L, "cannot print message");
     lua_pushlstring(L, s, len);
-    osip_free(s);
+    free(s);
     return 1;
 }
 

@@ -1,12 +1,16 @@
 #include <lunasip/proxy.h>
 #include "log.h"
 #include "sip/route.h"
+#include "sip/sipmsg_int.h"
 #include "stats.h"
 #include <lunasip/via.h>
+#include <osipparser2/osip_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+int (*proxy_reply_hook)(struct sip_msg *req, int code, const char *buf, size_t len);
 
 /* One send waiting for its destination to resolve. A request forward keeps the message and
  * adds our Via once the address family (and so our listener) is known. */
@@ -34,33 +38,29 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
         transport_send(dst, job->conn_id, job->buf, job->len); /* counts its own errors */
         return;
     }
-    osip_message_t *m = job->msg->m;
+    struct sip_msg *msg = job->msg;
     const struct listener *lst = transport_listener_for(dst->proto, dst->sa.ss_family);
     if (!lst || lst->proto != dst->proto) {
-        log_warn("cannot forward %s: no %s listener", m->sip_method, dst->proto == PROTO_TCP ? "tcp" : "udp");
+        struct sip_str m = sipmsg_method(msg);
+        log_warn("cannot forward %.*s: no %s listener", (int)m.len, m.s, dst->proto == PROTO_TCP ? "tcp" : "udp");
         job_failed(job, dst->proto == PROTO_TCP ? "no tcp listener" : "no udp listener");
         return;
     }
-    if (job->msg->rr_wanted) {
-        const struct listener *in = job->msg->src.lst;
+    if (msg->rr_wanted) {
+        const struct listener *in = msg->src.lst;
         if (in)
-            route_record(m, in->proto, in->host, in->port);
+            route_record(msg, in->proto, in->host, in->port);
         if (!in || in != lst) /* changing transport or family: record both sides (RFC 5658) */
-            route_record(m, lst->proto, lst->host, lst->port);
-        job->msg->rr_wanted = 0;
+            route_record(msg, lst->proto, lst->host, lst->port);
+        msg->rr_wanted = 0;
     }
-    char *out;
+    char via[512], *out;
     size_t len;
     if (!job->branch[0])
-        via_branch_stateless(m, job->branch, sizeof job->branch);
-    if (via_push(m, lst->proto, lst->host, lst->port, job->branch) != 0) {
-        job_failed(job, "cannot add our Via");
-        return;
-    }
-    int rc = sipmsg_print(m, &out, &len);
-    via_pop(m);
-    if (rc != 0) {
-        job_failed(job, "cannot print the request");
+        via_branch_stateless(msg, job->branch, sizeof job->branch);
+    size_t vlen = via_line(via, sizeof via, lst->proto, lst->host, lst->port, job->branch);
+    if (!vlen || sipmsg_write(msg, via, vlen, dst->proto == PROTO_TCP, &out, &len) != 0) {
+        job_failed(job, "cannot write the request");
         return;
     }
     if (transport_send(dst, 0, out, len) == 0) {
@@ -70,7 +70,7 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
     } else if (job->cb) {
         job->cb(job->arg, NULL, NULL, 0, "transport error"); /* transport_send counted it */
     }
-    osip_free(out);
+    free(out);
 }
 
 static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg)
@@ -105,77 +105,71 @@ int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t con
 int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
                      char *err, size_t errlen)
 {
-    osip_uri_t *u;
-    if (osip_uri_init(&u) != 0 || osip_uri_parse(u, uri) != 0 || !u->host || !u->scheme) {
+    struct sip_uri u;
+    if (sip_uri_parse(uri, strlen(uri), &u) != 0 || !u.host.len) {
         snprintf(err, errlen, "bad SIP URI '%s'", uri);
-        osip_uri_free(u);
         return -1;
     }
-    int rc = -1;
-    osip_uri_param_t *t = NULL;
-    osip_uri_uparam_get_byname(u, "transport", &t);
-    const char *transport = t && t->gvalue ? t->gvalue : "udp";
-    *proto = strcasecmp(transport, "tcp") == 0 ? PROTO_TCP : PROTO_UDP;
-    if (strcasecmp(u->scheme, "sip") != 0)
-        snprintf(err, errlen, "unsupported URI scheme '%s' (only sip: is supported)", u->scheme);
-    else if (*proto == PROTO_UDP && strcasecmp(transport, "udp") != 0)
-        snprintf(err, errlen, "unsupported transport '%s'", transport);
-    else
-        rc = 0;
-    if (rc == 0) {
-        *port = u->port ? atoi(u->port) : 5060;
-        snprintf(host, hostlen, "%s", u->host);
-        if (*port <= 0 || *port > 65535) {
-            snprintf(err, errlen, "bad port in '%s'", uri);
-            rc = -1;
-        }
+    if (!sip_str_ieq(u.scheme, "sip")) {
+        snprintf(err, errlen, "unsupported URI scheme '%.*s' (only sip: is supported)", (int)u.scheme.len, u.scheme.s);
+        return -1;
     }
-    osip_uri_free(u);
-    return rc;
+    struct sip_str t;
+    if (!sip_param_get(u.params, "transport", &t) || !t.len || sip_str_ieq(t, "udp")) {
+        *proto = PROTO_UDP;
+    } else if (sip_str_ieq(t, "tcp")) {
+        *proto = PROTO_TCP;
+    } else {
+        snprintf(err, errlen, "unsupported transport '%.*s'", (int)t.len, t.s);
+        return -1;
+    }
+    *port = u.port ? u.port : 5060;
+    if (u.host.len >= hostlen) {
+        snprintf(err, errlen, "host too long in '%s'", uri);
+        return -1;
+    }
+    sip_str_copy(u.host, host, hostlen);
+    return 0;
 }
 
 int proxy_max_forwards(struct sip_msg *msg)
 {
-    osip_header_t *h = NULL;
-    osip_message_header_get_byname(msg->m, "max-forwards", 0, &h);
-    int mf = h && h->hvalue ? atoi(h->hvalue) : -1;
+    struct sip_str v = sipmsg_header(msg, "Max-Forwards", 0);
+    long long mf = v.s ? sip_number(v, 0x7fffffffLL) : -1;
     if (msg->mf_done)
-        return mf < 0 ? 70 : mf;
+        return mf < 0 ? 70 : (int)mf;
     if (mf == 0)
         return 0;
     msg->mf_done = 1;
-    char v[16];
-    if (mf < 0) {
-        sipmsg_header_append(msg->m, "Max-Forwards", "70");
+    if (!v.s) {
+        sipmsg_hdr_insert_line(msg, sipmsg_hdr_after(msg, HDR_VIA), "Max-Forwards: 70", 16);
         return 70;
     }
-    if (mf > 256)
-        mf = 256; /* cap absurd values */
-    snprintf(v, sizeof v, "%d", mf - 1);
-    osip_free(h->hvalue);
-    h->hvalue = osip_strdup(v);
-    osip_message_force_update(msg->m);
-    return mf - 1;
+    if (mf < 0 || mf > 256)
+        mf = mf < 0 ? 71 : 256; /* malformed (requests with one are refused before a route): 70 */
+    char num[16];
+    snprintf(num, sizeof num, "%lld", mf - 1);
+    sipmsg_header_replace_value(msg, "Max-Forwards", 0, num);
+    return (int)mf - 1;
 }
 
 int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
                        proxy_sent_fn cb, void *arg, char *err, size_t errlen)
 {
-    char *ruri = NULL, host[256];
+    char ruri[2048], host[256];
     int port;
     enum sip_proto proto;
     if (!uri)
         uri = msg->du;
     if (!uri) {
-        if (osip_uri_to_str(msg->m->req_uri, &ruri) != 0) {
+        struct sip_str r = sipmsg_ruri(msg);
+        if (!r.s || r.len >= sizeof ruri) {
             snprintf(err, errlen, "request has no usable R-URI");
             return -1;
         }
-        uri = ruri;
+        uri = sip_str_copy(r, ruri, sizeof ruri);
     }
-    int rc = proxy_uri_target(uri, host, sizeof host, &port, &proto, err, errlen);
-    osip_free(ruri);
-    if (rc != 0)
+    if (proxy_uri_target(uri, host, sizeof host, &port, &proto, err, errlen) != 0)
         return -1;
     if (!msg->mf_done && proxy_max_forwards(msg) == 0) {
         snprintf(err, errlen, "Max-Forwards is 0");
@@ -204,93 +198,117 @@ int proxy_forward(struct sip_msg *msg, const char *uri, char *err, size_t errlen
 
 int proxy_forward_reply(struct sip_msg *msg)
 {
-    osip_via_t *via = osip_list_get(&msg->m->vias, 0);
+    struct sip_via via;
     char host[256];
     int port;
     enum sip_proto proto;
-    if (!via_is_ours(via))
+    if (sipmsg_top_via(msg, &via) != 0 || !via_is_ours(&via))
         return -1; /* not ours: drop (RFC 3261 §18.1.2) */
-    via_pop(msg->m);
-    via = osip_list_get(&msg->m->vias, 0);
-    if (via_reply_target(via, host, sizeof host, &port, &proto) != 0)
+    via_pop(msg);
+    if (sipmsg_top_via(msg, &via) != 0 || via_reply_target(&via, host, sizeof host, &port, &proto) != 0)
         return -1;
     char *out;
     size_t len;
-    if (sipmsg_print(msg->m, &out, &len) != 0)
+    if (sipmsg_write(msg, NULL, 0, proto == PROTO_TCP, &out, &len) != 0)
         return -1;
     int rc = proxy_send_to(host, port, proto, 0, out, len);
-    osip_free(out);
+    free(out);
     if (rc == 0)
         stats_inc(STAT_FWD_REPLIES);
     return rc;
 }
 
-osip_message_t *proxy_build_reply(const struct sip_msg *req, int code, const char *reason)
+const char *proxy_reason(int code)
 {
-    const osip_message_t *q = req->m;
-    osip_message_t *r;
-    if (osip_message_init(&r) != 0)
-        return NULL;
-    osip_message_set_version(r, osip_strdup("SIP/2.0"));
-    osip_message_set_status_code(r, code);
-    if (!reason)
-        reason = osip_message_get_reason(code);
-    osip_message_set_reason_phrase(r, osip_strdup(reason ? reason : "Unknown"));
-    osip_via_t *via, *copy;
-    for (int i = 0; (via = osip_list_get(&q->vias, i)) != NULL; i++)
-        if (osip_via_clone(via, &copy) == 0)
-            osip_list_add(&r->vias, copy, -1);
-    if (q->from)
-        osip_from_clone(q->from, &r->from);
-    if (q->to)
-        osip_to_clone(q->to, &r->to);
-    if (q->call_id)
-        osip_call_id_clone(q->call_id, &r->call_id);
-    if (q->cseq)
-        osip_cseq_clone(q->cseq, &r->cseq);
-    if (code > 100 && r->to && !sipmsg_tag(r->to)) {
-        /* The same tag for every retransmission of the request. */
-        via = osip_list_get(&q->vias, 0);
-        uint64_t h = fnv1a_str(FNV_SEED, q->call_id ? q->call_id->number : NULL);
-        h = fnv1a_str(h, sipmsg_tag(q->from));
-        h = fnv1a_str(h, via ? via_param(via, "branch") : NULL);
-        char tag[24];
-        snprintf(tag, sizeof tag, "ls%016llx", (unsigned long long)h);
-        osip_to_set_tag(r->to, osip_strdup(tag));
-    }
-    return r;
+    const char *r = osip_message_get_reason(code);
+    return r ? r : "Unknown";
 }
 
-int proxy_send_reply(const struct sip_msg *req, osip_message_t *reply)
+char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason, const char *headers,
+                        const char *body, size_t blen, size_t *len)
 {
-    char host[256], *out;
-    int port, rc = -1;
-    size_t len;
+    const struct sip_msg_priv *p = req->p;
+    char tag[40] = "";
+    if (code > 100 && !sipmsg_to_tag(req).s) {
+        /* The same tag for every retransmission of the request. */
+        struct sip_via via;
+        uint64_t h = fnv1a_span(FNV_SEED, sipmsg_call_id(req));
+        h = fnv1a_span(h, sipmsg_from_tag(req));
+        h = fnv1a_span(h, sipmsg_top_via(req, &via) == 0 ? via.branch : (struct sip_str){ NULL, 0 });
+        snprintf(tag, sizeof tag, ";tag=ls%016llx", (unsigned long long)h);
+    }
+    if (!reason)
+        reason = proxy_reason(code);
+    size_t hlen = headers ? strlen(headers) : 0;
+    size_t size = 64 + strlen(reason) + strlen(tag) + hlen + blen;
+    for (unsigned i = 0; i < p->nh; i++)
+        size += p->h[i].len + 2;
+    char *b = malloc(size);
+    if (!b)
+        return NULL;
+    size_t n = (size_t)snprintf(b, size, "SIP/2.0 %d %s\r\n", code, reason);
+    int to_done = 0;
+    for (unsigned i = 0; i < p->nh; i++) {
+        const struct sip_hdr *h = &p->h[i];
+        if (h->id != HDR_VIA && h->id != HDR_FROM && h->id != HDR_TO && h->id != HDR_CALL_ID && h->id != HDR_CSEQ)
+            continue;
+        if (h->id == HDR_TO && tag[0] && !to_done++) { /* the tag goes right after the value */
+            size_t ve = h->voff + h->vlen, tl = strlen(tag);
+            memcpy(b + n, h->line, ve);
+            memcpy(b + n + ve, tag, tl);
+            memcpy(b + n + ve + tl, h->line + ve, h->len - ve);
+            n += h->len + tl;
+        } else {
+            memcpy(b + n, h->line, h->len);
+            n += h->len;
+        }
+    }
+    if (hlen) {
+        memcpy(b + n, headers, hlen);
+        n += hlen;
+    }
+    n += (size_t)snprintf(b + n, size - n, "Content-Length: %zu\r\n\r\n", blen);
+    if (blen) {
+        memcpy(b + n, body, blen);
+        n += blen;
+    }
+    *len = n;
+    return b;
+}
+
+int proxy_send_reply(const struct sip_msg *req, const char *buf, size_t len)
+{
+    char host[256];
+    int port, rc;
     enum sip_proto proto;
-    if (via_reply_target(osip_list_get(&reply->vias, 0), host, sizeof host, &port, &proto) != 0) {
-        /* No usable Via: answer the packet's source, as a last resort. */
-        addr_ip_port(&req->src.addr.sa, host, sizeof host, &port);
-        proto = req->src.addr.proto;
+    struct sip_via via;
+    if (req->src.conn_id && req->src.addr.proto == PROTO_TCP) {
+        rc = transport_send(&req->src.addr, req->src.conn_id, buf, len); /* the connection it came on */
+    } else if (req->src.lst && sipmsg_top_via(req, &via) == 0 &&
+               via_reply_target(&via, host, sizeof host, &port, &proto) == 0) {
+        rc = proxy_send_to(host, port, req->src.addr.proto, 0, buf, len); /* received/rport from the packet */
+    } else if (req->src.lst) {
+        rc = transport_send(&req->src.addr, 0, buf, len); /* no usable Via: the packet's source */
+    } else if (sipmsg_top_via(req, &via) == 0 && via_reply_target(&via, host, sizeof host, &port, &proto) == 0) {
+        rc = proxy_send_to(host, port, proto, 0, buf, len);
+    } else {
+        rc = -1;
     }
-    if (sipmsg_print(reply, &out, &len) == 0) {
-        if (proto == PROTO_TCP && req->src.conn_id)
-            rc = transport_send(&req->src.addr, req->src.conn_id, out, len);
-        else
-            rc = proxy_send_to(host, port, proto, 0, out, len);
-        osip_free(out);
-    }
-    osip_message_free(reply);
     if (rc == 0)
         stats_inc(STAT_LOCAL_REPLIES);
     return rc;
 }
 
-int proxy_reply(struct sip_msg *req, int code, const char *reason)
+int proxy_reply(struct sip_msg *req, int code, const char *reason, const char *headers, const char *body,
+                size_t blen)
 {
-    osip_message_t *r = proxy_build_reply(req, code, reason);
-    if (!r)
+    size_t len;
+    char *buf = proxy_build_reply(req, code, reason, headers, body, blen, &len);
+    if (!buf)
         return -1;
     if (code >= 200)
         req->replied = 1;
-    return proxy_send_reply(req, r);
+    int rc = req->tx && proxy_reply_hook ? proxy_reply_hook(req, code, buf, len) : proxy_send_reply(req, buf, len);
+    free(buf);
+    return rc;
 }

@@ -1,105 +1,114 @@
 #include "sip/route.h"
+#include "sip/sipmsg_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-int route_uri_is_local(const osip_uri_t *uri, route_is_local_fn is_local)
+int route_uri_is_local(struct sip_str uri, route_is_local_fn is_local)
 {
-    if (!uri || !uri->host)
+    struct sip_uri u;
+    char host[256];
+    if (!uri.s || sip_uri_parse(uri.s, uri.len, &u) != 0 || !u.host.len)
         return 0;
-    int port = uri->port ? atoi(uri->port) : 0;
-    if (!port)
-        port = uri->scheme && strcasecmp(uri->scheme, "sips") == 0 ? 5061 : 5060;
-    return is_local(uri->host, port);
+    int port = u.port ? u.port : sip_str_ieq(u.scheme, "sips") ? 5061 : 5060;
+    return is_local(sip_str_copy(u.host, host, sizeof host), port);
 }
 
-static int has_lr(const osip_uri_t *uri)
+/* The URI of Route value pos (spans into msg), or s == NULL. */
+static struct sip_str route_uri(const struct sip_msg *msg, int pos)
 {
-    osip_uri_param_t *lr = NULL;
-    osip_uri_uparam_get_byname((osip_uri_t *)uri, "lr", &lr);
-    return lr != NULL;
+    struct sip_nameaddr na;
+    struct sip_str v = sipmsg_header(msg, "Route", pos);
+    if (!v.s || sip_nameaddr_parse(v.s, v.len, &na) != 0)
+        return (struct sip_str){ NULL, 0 };
+    return na.uri;
 }
 
-static void routes_remove(osip_message_t *m, int pos)
+static int route_count(const struct sip_msg *msg)
 {
-    osip_route_t *r = osip_list_get(&m->routes, pos);
-    osip_list_remove(&m->routes, pos);
-    osip_route_free(r);
+    struct sip_hdr_iter it;
+    struct sip_str v;
+    int n = 0;
+    sipmsg_iter_init(&it, msg, "Route");
+    while (sipmsg_iter_next(&it, &v))
+        n++;
+    return n;
 }
 
-/* Parse value as a Route/Record-Route entry (both are name-addr, osip_from_t) and insert it at
- * pos of list (-1: the end). Returns 0 or -1. */
-static int list_insert(osip_message_t *m, osip_list_t *list, const char *value, int pos)
+static int has_lr(struct sip_str uri)
 {
-    osip_from_t *h;
-    if (osip_from_init(&h) != 0)
+    struct sip_uri u;
+    return sip_uri_parse(uri.s, uri.len, &u) == 0 && sip_param_get(u.params, "lr", NULL);
+}
+
+static int set_ruri(struct sip_msg *msg, struct sip_str uri)
+{
+    char buf[2048];
+    if (uri.len >= sizeof buf)
         return -1;
-    if (osip_from_parse(h, value) != 0) {
-        osip_from_free(h);
-        return -1;
-    }
-    osip_list_add(list, h, pos);
-    osip_message_force_update(m);
-    return 0;
-}
-
-/* Replace the R-URI by a copy of uri. */
-static int ruri_set(osip_message_t *m, const osip_uri_t *uri)
-{
-    osip_uri_t *copy;
-    if (osip_uri_clone(uri, &copy) != 0)
-        return -1;
-    osip_uri_free(m->req_uri);
-    m->req_uri = copy;
-    return 0;
+    return sipmsg_set_ruri(msg, sip_str_copy(uri, buf, sizeof buf));
 }
 
 /* True when uri looks like a Record-Route value we wrote: no user part, our address, ;lr. */
-static int is_our_rr(const osip_uri_t *uri, route_is_local_fn is_local)
+static int is_our_rr(struct sip_str uri, route_is_local_fn is_local)
 {
-    return uri && !(uri->username && *uri->username) && has_lr(uri) && route_uri_is_local(uri, is_local);
+    struct sip_uri u;
+    return uri.s && sip_uri_parse(uri.s, uri.len, &u) == 0 && !u.user.len && sip_param_get(u.params, "lr", NULL) &&
+           route_uri_is_local(uri, is_local);
 }
 
-int route_loose(osip_message_t *m, route_is_local_fn is_local, char **next_hop)
+int route_loose(struct sip_msg *msg, route_is_local_fn is_local, char **next_hop)
 {
     *next_hop = NULL;
-    int n = osip_list_size(&m->routes);
+    int n = route_count(msg);
     if (n <= 0)
         return 0;
-    osip_route_t *r;
-    if (is_our_rr(m->req_uri, is_local)) {
+    if (is_our_rr(sipmsg_ruri(msg), is_local)) {
         /* §16.4: a strict router put our Record-Route value in the R-URI. */
-        r = osip_list_get(&m->routes, n - 1);
-        if (!r->url || ruri_set(m, r->url) != 0)
+        struct sip_str last = route_uri(msg, n - 1);
+        if (!last.s || set_ruri(msg, last) != 0)
             return -1;
-        routes_remove(m, n - 1);
+        sipmsg_header_remove_value(msg, "Route", n - 1);
     }
-    while ((r = osip_list_get(&m->routes, 0)) != NULL && route_uri_is_local(r->url, is_local))
-        routes_remove(m, 0);
-    osip_message_force_update(m);
-    if (!r)
+    struct sip_str top;
+    while ((top = route_uri(msg, 0)).s && route_uri_is_local(top, is_local))
+        sipmsg_header_remove_value(msg, "Route", 0);
+    if (!sipmsg_header(msg, "Route", 0).s)
         return 1;
-    if (!r->url)
+    if (!top.s)
         return -1;
-    if (has_lr(r->url))
-        return osip_uri_to_str(r->url, next_hop) == 0 ? 1 : -1;
+    if (has_lr(top)) {
+        *next_hop = strndup(top.s, top.len);
+        return *next_hop ? 1 : -1;
+    }
     /* §16.6 step 7: strict next hop; the R-URI goes to the end of the route set. */
-    char *old;
-    if (osip_uri_to_str(m->req_uri, &old) != 0)
+    struct sip_str old = sipmsg_ruri(msg);
+    char buf[2100];
+    snprintf(buf, sizeof buf, "<%.*s>", (int)old.len, old.s);
+    if (set_ruri(msg, top) != 0)
         return -1;
-    char buf[1024];
-    snprintf(buf, sizeof buf, "<%s>", old);
-    osip_free(old);
-    if (ruri_set(m, r->url) != 0)
+    sipmsg_header_remove_value(msg, "Route", 0);
+    int last = sipmsg_hdr_find(msg, HDR_ROUTE, NULL, 0), i = last;
+    while (i >= 0 && (i = sipmsg_hdr_find(msg, HDR_ROUTE, NULL, (unsigned)i + 1)) >= 0)
+        last = i;
+    char line[2200];
+    int len = snprintf(line, sizeof line, "Route: %s", buf);
+    if (len <= 0 || (size_t)len >= sizeof line)
         return -1;
-    routes_remove(m, 0);
-    return list_insert(m, &m->routes, buf, -1) == 0 ? 1 : -1;
+    unsigned at = last < 0 ? msg->p->nh : (unsigned)last + 1;
+    return sipmsg_hdr_insert_line(msg, at, line, (size_t)len) == 0 ? 1 : -1;
 }
 
-int route_record(osip_message_t *m, enum sip_proto proto, const char *host, int port)
+int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "<sip:%s:%d%s;lr>", host, port, proto == PROTO_TCP ? ";transport=tcp" : "");
-    return list_insert(m, &m->record_routes, buf, 0);
+    char line[512];
+    int len = snprintf(line, sizeof line, "Record-Route: <sip:%s:%d%s;lr>", host, port,
+                       proto == PROTO_TCP ? ";transport=tcp" : "");
+    if (len <= 0 || (size_t)len >= sizeof line)
+        return -1;
+    int i = sipmsg_hdr_find(msg, HDR_RECORD_ROUTE, NULL, 0);
+    if (i < 0) /* none yet: after the Via lines */
+        i = (int)sipmsg_hdr_after(msg, HDR_VIA);
+    return sipmsg_hdr_insert_line(msg, (unsigned)i, line, (size_t)len);
 }

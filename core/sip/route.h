@@ -1,14 +1,14 @@
 /* Record-Route and Route processing for a proxy (RFC 3261 §16.4, §16.6 step 6-7, §16.12).
- * Pure functions over osip messages; "is this us" is asked through is_local. */
+ * Pure functions over messages; "is this us" is asked through is_local. */
 #ifndef CORE_ROUTE_H
 #define CORE_ROUTE_H
-#include <osipparser2/osip_parser.h>
+#include <lunasip/msg.h>
 #include <lunasip/transport.h>
 
 typedef int (*route_is_local_fn)(const char *host, int port);
 
-/* True when uri names one of our addresses (port defaults to 5060). */
-int route_uri_is_local(const osip_uri_t *uri, route_is_local_fn is_local);
+/* True when the URI (bytes) names one of our addresses (port defaults to 5060, 5061 for sips). */
+int route_uri_is_local(struct sip_str uri, route_is_local_fn is_local);
 
 /* Process Route headers of a received request:
  *  - R-URI is a Record-Route value of ours (no user part, our address, ;lr) and Route headers
@@ -20,9 +20,9 @@ int route_uri_is_local(const osip_uri_t *uri, route_is_local_fn is_local);
  *    becomes the R-URI (*next_hop stays NULL: forward to the R-URI).
  * Returns 1 when the request carried Route headers (the route set decided the next hop),
  * 0 when it had none, -1 on an unusable Route value. */
-int route_loose(osip_message_t *m, route_is_local_fn is_local, char **next_hop);
+int route_loose(struct sip_msg *msg, route_is_local_fn is_local, char **next_hop);
 
 /* Insert Record-Route: <sip:host:port[;transport=tcp];lr> on top. Returns 0 or -1. */
-int route_record(osip_message_t *m, enum sip_proto proto, const char *host, int port);
+int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port);
 
 #endif

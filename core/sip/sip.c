@@ -5,7 +5,7 @@
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
 #include "lua/script.h"
-#include <lunasip/msg.h>
+#include "sip/sipmsg_int.h"
 #include "stats.h"
 #include <lunasip/via.h>
 #include <stdio.h>
@@ -59,34 +59,64 @@ void sip_reject_oversize(const char *buf, size_t len, const struct sip_source *s
     raw_reply(buf, len, src, 513, "Message Too Large");
 }
 
-/* RFC 3261 §18.3: a datagram whose body is shorter than its Content-Length is truncated. */
-static int body_truncated(const char *buf, size_t len, const osip_message_t *m)
+/* RFC 3261 §8.2, §16.3: whether a request may be seen by a route. Returns 0, or the code to
+ * answer with (reason in *why, extra header lines in hdrs). */
+static int request_problem(struct sip_msg *msg, const char **why, char *hdrs, size_t hlen)
 {
-    if (!m->content_length || !m->content_length->value)
+    const struct sip_msg_priv *p = msg->p;
+    static const struct { int id; const char *missing; } mandatory[] = {
+        { HDR_VIA, "missing Via" }, { HDR_FROM, "missing From" }, { HDR_TO, "missing To" },
+        { HDR_CALL_ID, "missing Call-ID" }, { HDR_CSEQ, "missing CSeq" },
+    };
+    static const int single[] = { HDR_FROM, HDR_TO, HDR_CALL_ID, HDR_CSEQ, HDR_MAX_FORWARDS, HDR_CONTENT_TYPE };
+    if (!sip_str_ieq(p->version, "SIP/2.0"))
+        return *why = "Version Not Supported", 505;
+    for (size_t i = 0; i < sizeof mandatory / sizeof mandatory[0]; i++)
+        if (sipmsg_hdr_find(msg, mandatory[i].id, NULL, 0) < 0)
+            return *why = mandatory[i].missing, 400;
+    for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) {
+        int first = sipmsg_hdr_find(msg, single[i], NULL, 0);
+        if (first >= 0 && sipmsg_hdr_find(msg, single[i], NULL, (unsigned)first + 1) >= 0)
+            return *why = "repeated single-value header", 400;
+    }
+    if (p->cl_bad)
+        return *why = "bad Content-Length", 400;
+    struct sip_uri u;
+    struct sip_str ruri = sipmsg_ruri(msg);
+    if (sip_uri_parse(ruri.s, ruri.len, &u) != 0)
+        return *why = "bad Request-URI", 400;
+    struct sip_via via;
+    if (sipmsg_top_via(msg, &via) != 0)
+        return *why = "bad Via", 400;
+    struct sip_nameaddr na;
+    if (sipmsg_nameaddr(msg, "From", &na) != 0)
+        return *why = "bad From", 400;
+    if (sipmsg_nameaddr(msg, "To", &na) != 0)
+        return *why = "bad To", 400;
+    if (!sipmsg_call_id(msg).s)
+        return *why = "bad Call-ID", 400;
+    uint32_t num;
+    struct sip_str cm;
+    if (sipmsg_cseq(msg, &num, &cm) != 0)
+        return *why = "bad CSeq", 400;
+    if (cm.len != p->method.len || memcmp(cm.s, p->method.s, cm.len) != 0)
+        return *why = "CSeq method does not match", 400;
+    struct sip_str mf = sipmsg_header(msg, "Max-Forwards", 0);
+    if (mf.s && sip_number(mf, 0x7fffffffLL) < 0)
+        return *why = "bad Max-Forwards", 400;
+    if (sipmsg_method_is(msg, "ACK") || sipmsg_method_is(msg, "CANCEL"))
         return 0;
-    const char *end = strstr(buf, "\r\n\r\n");
-    size_t have = end ? len - (size_t)(end + 4 - buf) : 0;
-    return strtoul(m->content_length->value, NULL, 10) > have;
-}
-
-/* RFC 3261 §8.2: what a request must carry before a route may see it. */
-static const char *request_problem(const osip_message_t *m)
-{
-    if (!m->req_uri || !m->req_uri->host)
-        return "bad Request-URI";
-    if (!osip_list_size(&m->vias))
-        return "missing Via";
-    if (!m->from)
-        return "missing From";
-    if (!m->to)
-        return "missing To";
-    if (!m->call_id)
-        return "missing Call-ID";
-    if (!m->cseq || !m->cseq->method || !m->cseq->number)
-        return "missing CSeq";
-    if (strcmp(m->cseq->method, m->sip_method) != 0)
-        return "CSeq method does not match";
-    return NULL;
+    /* §16.3 step 4: we support no extension a proxy could be required to */
+    struct sip_hdr_iter it;
+    struct sip_str opt;
+    size_t n = 0;
+    sipmsg_iter_init(&it, msg, "Proxy-Require");
+    while (sipmsg_iter_next(&it, &opt))
+        if (n + opt.len + 20 < hlen)
+            n += (size_t)snprintf(hdrs + n, hlen - n, "Unsupported: %.*s\r\n", (int)opt.len, opt.s);
+    if (n)
+        return *why = "Bad Extension", 420;
+    return 0;
 }
 
 int sip_route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, coro_done_fn done)
@@ -107,41 +137,46 @@ int sip_route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, 
 static void request_done(struct coro *c, enum coro_status st, const char *err)
 {
     struct sip_msg *msg = coro_msg(c);
-    int ack = !strcmp(msg->m->sip_method, "ACK");
+    int ack = sipmsg_method_is(msg, "ACK");
     if (msg->tx && sip_route_done_hook) {
         sip_route_done_hook(msg, st == CORO_ERROR);
         return;
     }
     if (st == CORO_ERROR) {
         if (!msg->replied && !ack && !msg->dropped)
-            proxy_reply(msg, 500, "Server Internal Error");
+            proxy_reply(msg, 500, "Server Internal Error", NULL, NULL, 0);
     } else if (!msg->replied && !msg->forwarded && !msg->dropped) {
-        log_debug("%s %s dropped: the route neither replied nor forwarded", msg->m->sip_method,
-                  msg->m->call_id ? msg->m->call_id->number : "");
+        struct sip_str m = sipmsg_method(msg), id = sipmsg_call_id(msg);
+        log_debug("%.*s %.*s dropped: the route neither replied nor forwarded", (int)m.len, m.s, (int)id.len, id.s);
         stats_inc(STAT_DROPPED);
     }
 }
 
-static void request_in(struct sip_msg *msg, int truncated)
+static void request_in(struct sip_msg *msg)
 {
-    osip_message_t *m = msg->m;
-    const char *problem = truncated ? "body shorter than Content-Length" : request_problem(m);
-    stats_requests[stats_method(m->sip_method)]++;
-    if (problem) {
+    char method[32], hdrs[512] = "";
+    const char *why = NULL;
+    sip_str_copy(sipmsg_method(msg), method, sizeof method);
+    stats_requests[stats_method(method)]++;
+    via_fix_request(msg); /* every answer goes to the packet's source */
+    int code = request_problem(msg, &why, hdrs, sizeof hdrs);
+    if (code) {
         stats_inc(STAT_RX_BAD);
-        log_debug("bad %s request: %s", m->sip_method, problem);
-        if (strcmp(m->sip_method, "ACK") != 0) {
+        log_debug("bad %s request: %s", method, why);
+        if (strcmp(method, "ACK") != 0) {
             char reason[96];
-            snprintf(reason, sizeof reason, "Bad Request (%s)", problem);
-            proxy_reply(msg, 400, reason);
+            if (code == 400)
+                snprintf(reason, sizeof reason, "Bad Request (%s)", why);
+            else
+                snprintf(reason, sizeof reason, "%s", why);
+            proxy_reply(msg, code, reason, hdrs[0] ? hdrs : NULL, NULL, 0);
         }
         return;
     }
-    via_fix_request(m, &msg->src.addr.sa);
     if (sip_request_hook && sip_request_hook(msg))
         return;
     if (!sip_route_start("on_request", CORO_REQUEST, msg, request_done)) {
-        log_debug("%s dropped: the script has no on_request", m->sip_method);
+        log_debug("%s dropped: the script has no on_request", method);
         stats_inc(STAT_DROPPED);
     }
 }
@@ -152,19 +187,20 @@ static void reply_done(struct coro *c, enum coro_status st, const char *err)
         proxy_forward_reply(coro_msg(c));
 }
 
-static void reply_in(struct sip_msg *msg, int truncated)
+static void reply_in(struct sip_msg *msg)
 {
-    int code = msg->m->status_code;
-    if (code >= 100 && code < 700)
-        stats_replies[code / 100]++;
-    osip_via_t *via = osip_list_get(&msg->m->vias, 0);
-    if (!msg->m->cseq || !via || truncated) {
+    int code = sipmsg_status(msg);
+    stats_replies[code / 100]++;
+    struct sip_via via;
+    if (sipmsg_cseq(msg, NULL, NULL) != 0 || sipmsg_top_via(msg, &via) != 0 || msg->p->cl_bad ||
+        !sip_str_ieq(sipmsg_version(msg), "SIP/2.0")) {
         stats_inc(STAT_RX_BAD);
+        log_debug("reply %d dropped: bad CSeq, Via, Content-Length or version", code);
         return;
     }
     if (sip_reply_hook && sip_reply_hook(msg))
         return;
-    if (!via_is_ours(via)) {
+    if (!via_is_ours(&via)) {
         log_debug("reply %d dropped: its top Via is not ours", code);
         stats_inc(STAT_DROPPED);
         return;
@@ -184,10 +220,9 @@ void sip_receive(char *buf, size_t len, const struct sip_source *src)
         raw_reply(buf, len, src, 400, "Bad Request");
         return;
     }
-    int truncated = body_truncated(buf, len, msg->m);
-    if (MSG_IS_REQUEST(msg->m))
-        request_in(msg, truncated);
+    if (sipmsg_is_request(msg))
+        request_in(msg);
     else
-        reply_in(msg, truncated);
+        reply_in(msg);
     sipmsg_unref(msg);
 }

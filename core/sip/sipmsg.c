@@ -1,102 +1,81 @@
-/* SIP message wrapper and by-name header access over libosip2's typed fields. */
-#include <lunasip/msg.h>
-#include <lunasip/log.h>
+/* SIP messages: one pass indexes the start line and the header lines of the received bytes;
+ * edits replace, insert or delete whole header lines (new lines live in the message's arena)
+ * and the start line; sipmsg_write copies what nobody touched byte for byte. */
+#include "sip/sipmsg_int.h"
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-/* libosip2 keeps well-known headers in typed fields (one pointer, or a list of parsed values)
- * and everything else in a generic list with lower-cased names. This table maps names onto the
- * typed fields so that routes see one uniform by-name interface. */
-typedef int (*hdr_tostr)(const void *h, char **dest);
-typedef void (*hdr_free)(void *h);
-
-#define HDR_FNS(kind, type)                                                                        \
-    static int kind##_tostr(const void *h, char **d) { return osip_##kind##_to_str((const type *)h, d); } \
-    static void kind##_free(void *h) { osip_##kind##_free((type *)h); }
-HDR_FNS(via, osip_via_t)
-HDR_FNS(from, osip_from_t)
-HDR_FNS(call_id, osip_call_id_t)
-HDR_FNS(cseq, osip_cseq_t)
-HDR_FNS(content_length, osip_content_length_t)
-HDR_FNS(content_type, osip_content_type_t)
-HDR_FNS(authorization, osip_authorization_t)
-HDR_FNS(www_authenticate, osip_www_authenticate_t)
-HDR_FNS(call_info, osip_call_info_t)
-HDR_FNS(accept_encoding, osip_accept_encoding_t)
-HDR_FNS(authentication_info, osip_authentication_info_t)
-
-struct known_hdr {
-    const char *name;  /* canonical spelling */
-    char compact;      /* compact form letter or 0 */
-    size_t off;        /* offset of the field in osip_message_t */
-    int list;          /* 1: osip_list_t of values, 0: single pointer */
-    hdr_tostr tostr;
-    hdr_free free;
-    int locked;        /* routes may not change it */
+struct arena_chunk {
+    struct arena_chunk *next;
+    char data[];
 };
 
-#define F(field) offsetof(osip_message_t, field)
-static const struct known_hdr known[] = {
-    { "Via", 'v', F(vias), 1, via_tostr, via_free, 0 },
-    { "From", 'f', F(from), 0, from_tostr, from_free, 0 },
-    { "To", 't', F(to), 0, from_tostr, from_free, 0 },
-    { "Call-ID", 'i', F(call_id), 0, call_id_tostr, call_id_free, 0 },
-    { "CSeq", 0, F(cseq), 0, cseq_tostr, cseq_free, 0 },
-    { "Contact", 'm', F(contacts), 1, from_tostr, from_free, 0 },
-    { "Route", 0, F(routes), 1, from_tostr, from_free, 0 },
-    { "Record-Route", 0, F(record_routes), 1, from_tostr, from_free, 0 },
-    { "Content-Length", 'l', F(content_length), 0, content_length_tostr, content_length_free, 1 },
-    { "Content-Type", 'c', F(content_type), 0, content_type_tostr, content_type_free, 0 },
-    { "Mime-Version", 0, F(mime_version), 0, content_length_tostr, content_length_free, 0 },
-    { "Authorization", 0, F(authorizations), 1, authorization_tostr, authorization_free, 0 },
-    { "Proxy-Authorization", 0, F(proxy_authorizations), 1, authorization_tostr, authorization_free, 0 },
-    { "WWW-Authenticate", 0, F(www_authenticates), 1, www_authenticate_tostr, www_authenticate_free, 0 },
-    { "Proxy-Authenticate", 0, F(proxy_authenticates), 1, www_authenticate_tostr, www_authenticate_free, 0 },
-    { "Call-Info", 0, F(call_infos), 1, call_info_tostr, call_info_free, 0 },
-    { "Alert-Info", 0, F(alert_infos), 1, call_info_tostr, call_info_free, 0 },
-    { "Error-Info", 0, F(error_infos), 1, call_info_tostr, call_info_free, 0 },
-    { "Accept", 0, F(accepts), 1, content_type_tostr, content_type_free, 0 },
-    { "Accept-Encoding", 0, F(accept_encodings), 1, accept_encoding_tostr, accept_encoding_free, 0 },
-    { "Accept-Language", 0, F(accept_languages), 1, accept_encoding_tostr, accept_encoding_free, 0 },
-    { "Allow", 0, F(allows), 1, content_length_tostr, content_length_free, 0 },
-    { "Content-Encoding", 'e', F(content_encodings), 1, content_length_tostr, content_length_free, 0 },
-    { "Authentication-Info", 0, F(authentication_infos), 1, authentication_info_tostr, authentication_info_free, 0 },
-    { "Proxy-Authentication-Info", 0, F(proxy_authentication_infos), 1, authentication_info_tostr, authentication_info_free, 0 },
+static const struct {
+    const char *name;
+    char compact;
+    unsigned char list; /* comma-separated values count one by one */
+} hdr_defs[HDR_COUNT] = {
+    [HDR_VIA] = { "Via", 'v', 1 },           [HDR_FROM] = { "From", 'f', 0 },
+    [HDR_TO] = { "To", 't', 0 },             [HDR_CALL_ID] = { "Call-ID", 'i', 0 },
+    [HDR_CSEQ] = { "CSeq", 0, 0 },           [HDR_CONTACT] = { "Contact", 'm', 1 },
+    [HDR_ROUTE] = { "Route", 0, 1 },         [HDR_RECORD_ROUTE] = { "Record-Route", 0, 1 },
+    [HDR_MAX_FORWARDS] = { "Max-Forwards", 0, 0 },
+    [HDR_CONTENT_LENGTH] = { "Content-Length", 'l', 0 },
+    [HDR_CONTENT_TYPE] = { "Content-Type", 'c', 0 },
+    [HDR_EXPIRES] = { "Expires", 0, 0 },     [HDR_REQUIRE] = { "Require", 0, 1 },
+    [HDR_PROXY_REQUIRE] = { "Proxy-Require", 0, 1 },
+    [HDR_SUPPORTED] = { "Supported", 'k', 1 },
+    [HDR_UNSUPPORTED] = { "Unsupported", 0, 1 },
+    [HDR_ALLOW] = { "Allow", 0, 1 },         [HDR_PATH] = { "Path", 0, 1 },
+    [HDR_SERVICE_ROUTE] = { "Service-Route", 0, 1 },
+    [HDR_AUTHORIZATION] = { "Authorization", 0, 0 },
+    [HDR_PROXY_AUTHORIZATION] = { "Proxy-Authorization", 0, 0 },
+    [HDR_WWW_AUTHENTICATE] = { "WWW-Authenticate", 0, 0 },
+    [HDR_PROXY_AUTHENTICATE] = { "Proxy-Authenticate", 0, 0 },
+    [HDR_ACCEPT] = { "Accept", 0, 1 },       [HDR_ACCEPT_ENCODING] = { "Accept-Encoding", 0, 1 },
+    [HDR_ACCEPT_LANGUAGE] = { "Accept-Language", 0, 1 },
+    [HDR_CONTENT_ENCODING] = { "Content-Encoding", 'e', 1 },
+    [HDR_CALL_INFO] = { "Call-Info", 0, 1 }, [HDR_ALERT_INFO] = { "Alert-Info", 0, 1 },
+    [HDR_ERROR_INFO] = { "Error-Info", 0, 1 },
+    [HDR_ALLOW_EVENTS] = { "Allow-Events", 'u', 1 },
+    [HDR_SUBJECT] = { "Subject", 's', 0 },   [HDR_EVENT] = { "Event", 'o', 0 },
+    [HDR_REFER_TO] = { "Refer-To", 'r', 0 }, [HDR_SESSION_EXPIRES] = { "Session-Expires", 'x', 0 },
+    [HDR_IDENTITY] = { "Identity", 'y', 0 }, [HDR_ACCEPT_CONTACT] = { "Accept-Contact", 'a', 1 },
+    [HDR_REFERRED_BY] = { "Referred-By", 'b', 0 },
+    [HDR_REQUEST_DISPOSITION] = { "Request-Disposition", 'd', 1 },
+    [HDR_REJECT_CONTACT] = { "Reject-Contact", 'j', 1 },
+    [HDR_IDENTITY_INFO] = { "Identity-Info", 'n', 0 },
+    [HDR_MIME_VERSION] = { "Mime-Version", 0, 0 },
 };
-#undef F
 
-/* Compact forms of headers libosip2 keeps in its generic list (RFC 3261 §7.3.3 and later RFCs). */
-static const char *generic_compact[26] = {
-    ['a' - 'a'] = "Accept-Contact", ['b' - 'a'] = "Referred-By", ['d' - 'a'] = "Request-Disposition",
-    ['j' - 'a'] = "Reject-Contact", ['k' - 'a'] = "Supported", ['n' - 'a'] = "Identity-Info",
-    ['o' - 'a'] = "Event", ['r' - 'a'] = "Refer-To", ['s' - 'a'] = "Subject",
-    ['u' - 'a'] = "Allow-Events", ['x' - 'a'] = "Session-Expires", ['y' - 'a'] = "Identity",
-};
-
-static const struct known_hdr *known_find(const char *name)
+int sipmsg_hdr_id(const char *name, size_t len)
 {
-    int compact = name[0] && !name[1] ? tolower((unsigned char)name[0]) : 0;
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if ((compact && known[i].compact == compact) || strcasecmp(known[i].name, name) == 0)
-            return &known[i];
-    return NULL;
+    if (len == 1) {
+        int c = tolower((unsigned char)name[0]);
+        for (int i = 1; i < HDR_COUNT; i++)
+            if (hdr_defs[i].compact == c)
+                return i;
+        return HDR_OTHER;
+    }
+    for (int i = 1; i < HDR_COUNT; i++)
+        if (strlen(hdr_defs[i].name) == len && strncasecmp(hdr_defs[i].name, name, len) == 0)
+            return i;
+    return HDR_OTHER;
+}
+
+const char *sipmsg_hdr_canon(int id)
+{
+    return id > 0 && id < HDR_COUNT ? hdr_defs[id].name : NULL;
 }
 
 const char *sipmsg_header_name(const char *name, char *buf, size_t len)
 {
-    const struct known_hdr *k = known_find(name);
-    if (k)
-        return k->name;
-    if (name[0] && !name[1] && isalpha((unsigned char)name[0])) {
-        const char *full = generic_compact[tolower((unsigned char)name[0]) - 'a'];
-        if (full)
-            return full;
-    }
+    int id = sipmsg_hdr_id(name, strlen(name));
+    if (id)
+        return hdr_defs[id].name;
     /* Capitalise each dash-separated word: "max-forwards" -> "Max-Forwards". */
     size_t i = 0;
     for (int up = 1; name[i] && i + 1 < len; i++) {
@@ -107,66 +86,209 @@ const char *sipmsg_header_name(const char *name, char *buf, size_t len)
     return buf;
 }
 
-/* Generic headers are compared on their full name, so "k" finds "Supported" and back. */
-static int generic_matches(const char *hname, const char *full)
-{
-    char tmp[128];
-    return strcasecmp(sipmsg_header_name(hname, tmp, sizeof tmp), full) == 0;
-}
-
-/* libosip2 prints its parse errors on stderr unless told otherwise: make them our debug lines. */
-static void osip_trace_to_log(const char *file, int line, osip_trace_level_t level, const char *fmt, va_list ap)
-{
-    if (!ls_log_enabled(LS_LOG_DEBUG))
-        return;
-    char buf[1024];
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    ls_log(LS_LOG_DEBUG, "osip", "%s", buf);
-}
-
 void sipmsg_init(void)
 {
-    parser_init();
-    osip_trace_initialize_func(OSIP_WARNING, osip_trace_to_log);
 }
 
-struct sip_msg *sipmsg_wrap(osip_message_t *m)
+/* ---- arena ---- */
+
+void *sipmsg_alloc(const struct sip_msg *cmsg, size_t len)
 {
-    struct sip_msg *msg = calloc(1, sizeof *msg);
-    if (!msg)
-        abort();
-    msg->refs = 1;
-    msg->m = m;
-    return msg;
+    struct sip_msg_priv *p = cmsg->p;
+    len = (len + 15) & ~(size_t)15;
+    if ((size_t)(p->end - p->cur) < len) {
+        size_t size = len > 4000 ? len : 4000;
+        struct arena_chunk *c = malloc(sizeof *c + size + 16);
+        if (!c)
+            abort();
+        c->next = p->arena;
+        p->arena = c;
+        p->cur = (char *)(((uintptr_t)c->data + 15) & ~(uintptr_t)15);
+        p->end = p->cur + size;
+    }
+    void *r = p->cur;
+    p->cur += len;
+    return r;
+}
+
+static char *arena_dup(const struct sip_msg *msg, const char *s, size_t len)
+{
+    char *d = sipmsg_alloc(msg, len + 1);
+    memcpy(d, s, len);
+    d[len] = '\0';
+    return d;
+}
+
+/* ---- index ---- */
+
+static int is_ws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int is_token(char c)
+{
+    return isalnum((unsigned char)c) || (c && strchr("-.!%*_+`'~", c));
+}
+
+/* Index one header line (len bytes with its line end, continuation lines included). */
+static int hdr_index(struct sip_hdr *h, const char *line, size_t len)
+{
+    size_t n = 0;
+    while (n < len && is_token(line[n]))
+        n++;
+    size_t c = n;
+    while (c < len && is_ws(line[c]))
+        c++;
+    if (!n || c >= len || line[c] != ':' || n > 255)
+        return -1;
+    size_t v = c + 1, e = len;
+    while (v < e && (is_ws(line[v]) || line[v] == '\r' || line[v] == '\n'))
+        v++;
+    while (e > v && (is_ws(line[e - 1]) || line[e - 1] == '\r' || line[e - 1] == '\n'))
+        e--;
+    h->line = line;
+    h->len = (uint32_t)len;
+    h->name_len = (uint32_t)n;
+    h->voff = (uint32_t)v;
+    h->vlen = (uint32_t)(e - v);
+    h->id = (uint16_t)sipmsg_hdr_id(line, n);
+    h->folded = memchr(line + v, '\n', e - v) != NULL;
+    for (size_t i = v; i < e; i++)
+        if (line[i] == '\0')
+            return -1; /* a NUL is not allowed raw (escaped as %00 it is fine) */
+    return 0;
+}
+
+/* Index the start line sl (with its line end). */
+static int sl_index(struct sip_msg_priv *p, const char *sl, size_t len)
+{
+    size_t e = len;
+    while (e && (sl[e - 1] == '\r' || sl[e - 1] == '\n'))
+        e--;
+    p->sl = (struct sip_str){ sl, len };
+    const char *sp1 = memchr(sl, ' ', e);
+    if (!sp1)
+        return -1;
+    if (e > 4 && !strncmp(sl, "SIP/", 4)) {
+        p->request = 0;
+        p->version = (struct sip_str){ sl, (size_t)(sp1 - sl) };
+        const char *c = sp1 + 1;
+        if ((size_t)(sl + e - c) < 3 || !isdigit((unsigned char)c[0]) || !isdigit((unsigned char)c[1]) ||
+            !isdigit((unsigned char)c[2]) || (c + 3 < sl + e && c[3] != ' '))
+            return -1;
+        p->status = (c[0] - '0') * 100 + (c[1] - '0') * 10 + (c[2] - '0');
+        if (p->status < 100 || p->status > 699)
+            return -1;
+        const char *r = c + 3 < sl + e ? c + 4 : c + 3;
+        p->reason = (struct sip_str){ r, (size_t)(sl + e - r) };
+        for (size_t i = 0; i < p->reason.len; i++)
+            if ((unsigned char)r[i] < ' ' && r[i] != '\t')
+                return -1;
+        return 0;
+    }
+    p->request = 1;
+    for (const char *q = sl; q < sp1; q++)
+        if (!is_token(*q))
+            return -1;
+    const char *u = sp1 + 1, *sp2 = memchr(u, ' ', (size_t)(sl + e - u));
+    if (!sp2 || sp2 == u || sp1 == sl)
+        return -1;
+    const char *v = sp2 + 1;
+    if ((size_t)(sl + e - v) < 5 || strncmp(v, "SIP/", 4) != 0 || memchr(v, ' ', (size_t)(sl + e - v)))
+        return -1;
+    p->method = (struct sip_str){ sl, (size_t)(sp1 - sl) };
+    p->ruri = (struct sip_str){ u, (size_t)(sp2 - u) };
+    p->version = (struct sip_str){ v, (size_t)(sl + e - v) };
+    return 0;
 }
 
 struct sip_msg *sipmsg_parse(const char *buf, size_t len, const struct sip_source *src, const char **why)
 {
-    osip_message_t *m;
-    if (osip_message_init(&m) != 0) {
-        *why = "out of memory";
-        return NULL;
+    while (len && (*buf == '\r' || *buf == '\n')) { /* RFC 3261 §7.5: CRLFs before the start line */
+        buf++;
+        len--;
     }
-    if (osip_message_parse(m, buf, len) != 0) {
-        osip_message_free(m);
-        *why = "unparsable message";
-        return NULL;
-    }
-    /* Spell generic header names out in full, so that what we print is canonical. */
-    osip_header_t *h;
-    for (int i = 0; (h = osip_list_get(&m->headers, i)) != NULL; i++) {
-        char tmp[128];
-        const char *full = sipmsg_header_name(h->hname, tmp, sizeof tmp);
-        if (strcmp(full, h->hname) != 0) {
-            osip_free(h->hname);
-            h->hname = osip_strdup(full);
-        }
-    }
-    struct sip_msg *msg = sipmsg_wrap(m);
+    size_t lines = 1;
+    for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + len - q))) != NULL; q++)
+        lines++;
+    size_t head = (sizeof(struct sip_msg) + sizeof(struct sip_msg_priv) + 15) & ~(size_t)15;
+    size_t size = head + ((len + 16) & ~(size_t)15) + (lines + 8) * sizeof(struct sip_hdr) + 1024;
+    char *block = malloc(size);
+    if (!block)
+        abort();
+    struct sip_msg *msg = (struct sip_msg *)block;
+    memset(msg, 0, sizeof *msg);
+    struct sip_msg_priv *p = (struct sip_msg_priv *)(block + ((sizeof *msg + 15) & ~(size_t)15));
+    memset(p, 0, sizeof *p);
+    msg->p = p;
+    msg->refs = 1;
     if (src)
         msg->src = *src;
+    p->cur = block + head;
+    p->end = block + size;
+    char *copy = sipmsg_alloc(msg, len + 1);
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    p->buf = copy;
+    p->len = len;
+    p->cap = (unsigned)lines + 8;
+    p->h = sipmsg_alloc(msg, p->cap * sizeof *p->h);
+
+    const char *end = copy + len, *q = copy;
+    const char *eol = memchr(q, '\n', len);
+    if (!eol || sl_index(p, q, (size_t)(eol + 1 - q)) != 0) {
+        *why = "malformed start line";
+        goto fail;
+    }
+    q = eol + 1;
+    for (;;) {
+        if (q >= end) {
+            *why = "no end of headers";
+            goto fail;
+        }
+        if (*q == '\n' || (*q == '\r' && q + 1 < end && q[1] == '\n')) {
+            size_t el = *q == '\n' ? 1 : 2;
+            p->eoh = (struct sip_str){ q, el };
+            q += el;
+            break;
+        }
+        if (is_ws(*q)) {
+            *why = "continuation line without a header";
+            goto fail;
+        }
+        const char *s = q;
+        do { /* a header line and its continuation lines */
+            eol = memchr(q, '\n', (size_t)(end - q));
+            if (!eol) {
+                *why = "no end of headers";
+                goto fail;
+            }
+            q = eol + 1;
+        } while (q < end && is_ws(*q));
+        if (hdr_index(&p->h[p->nh], s, (size_t)(q - s)) != 0) {
+            *why = "malformed header line";
+            goto fail;
+        }
+        p->nh++;
+    }
+    /* the body: Content-Length bytes (extra datagram bytes are ignored, RFC 3261 §18.3) */
+    size_t rest = (size_t)(end - q);
+    p->body = (struct sip_str){ q, rest };
+    int seen = 0;
+    for (unsigned i = 0; i < p->nh; i++) {
+        if (p->h[i].id != HDR_CONTENT_LENGTH)
+            continue;
+        long long cl = sip_number((struct sip_str){ p->h[i].line + p->h[i].voff, p->h[i].vlen }, SIP_MAX_MESSAGE);
+        if (cl < 0 || seen++ || (size_t)cl > rest)
+            p->cl_bad = 1;
+        else
+            p->body.len = (size_t)cl;
+    }
     return msg;
+fail:
+    sipmsg_unref(msg);
+    return NULL;
 }
 
 struct sip_msg *sipmsg_ref(struct sip_msg *msg)
@@ -183,8 +305,13 @@ void sipmsg_unref(struct sip_msg *msg)
         if (msg->slots[i].free)
             msg->slots[i].free(msg->slots[i].ptr);
     free(msg->slots);
-    osip_message_free(msg->m);
     free(msg->du);
+    struct arena_chunk *c = msg->p->arena;
+    while (c) {
+        struct arena_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
     free(msg);
 }
 
@@ -221,150 +348,596 @@ int sipmsg_slot_set(struct sip_msg *msg, const char *key, void *ptr, void (*free
     return 0;
 }
 
-int sipmsg_print(osip_message_t *m, char **out, size_t *len)
+/* ---- start line and views ---- */
+
+int sipmsg_is_request(const struct sip_msg *msg)
 {
-    osip_message_force_update(m);
-    return osip_message_to_str(m, out, len) == 0 ? 0 : -1;
+    return msg->p->request;
 }
 
-static int dup_osip(char *s, char **value)
+struct sip_str sipmsg_method(const struct sip_msg *msg)
 {
-    if (!s)
+    if (msg->p->request)
+        return msg->p->method;
+    struct sip_str m = { NULL, 0 };
+    sipmsg_cseq(msg, NULL, &m);
+    return m;
+}
+
+int sipmsg_method_is(const struct sip_msg *msg, const char *method)
+{
+    struct sip_str m = sipmsg_method(msg);
+    return m.s && m.len == strlen(method) && !memcmp(m.s, method, m.len);
+}
+
+struct sip_str sipmsg_ruri(const struct sip_msg *msg)
+{
+    return msg->p->request ? msg->p->ruri : (struct sip_str){ NULL, 0 };
+}
+
+struct sip_str sipmsg_version(const struct sip_msg *msg)
+{
+    return msg->p->version;
+}
+
+int sipmsg_status(const struct sip_msg *msg)
+{
+    return msg->p->request ? 0 : msg->p->status;
+}
+
+struct sip_str sipmsg_reason(const struct sip_msg *msg)
+{
+    return msg->p->request ? (struct sip_str){ NULL, 0 } : msg->p->reason;
+}
+
+static struct sip_str hdr_value(const struct sip_hdr *h)
+{
+    return (struct sip_str){ h->line + h->voff, h->vlen };
+}
+
+/* The only line of a single-valued header, or NULL. */
+static const struct sip_hdr *hdr_first(const struct sip_msg *msg, int id)
+{
+    int i = sipmsg_hdr_find(msg, id, NULL, 0);
+    return i < 0 ? NULL : &msg->p->h[i];
+}
+
+struct sip_str sipmsg_call_id(const struct sip_msg *msg)
+{
+    const struct sip_hdr *h = hdr_first(msg, HDR_CALL_ID);
+    return h && h->vlen ? hdr_value(h) : (struct sip_str){ NULL, 0 };
+}
+
+int sipmsg_cseq(const struct sip_msg *msg, uint32_t *num, struct sip_str *method)
+{
+    const struct sip_hdr *h = hdr_first(msg, HDR_CSEQ);
+    if (!h)
         return -1;
-    *value = strdup(s);
-    osip_free(s);
-    return *value ? 0 : -1;
+    const char *s = h->line + h->voff, *e = s + h->vlen, *q = s;
+    while (q < e && isdigit((unsigned char)*q))
+        q++;
+    long long n = sip_number((struct sip_str){ s, (size_t)(q - s) }, 0x7fffffffLL);
+    if (n < 0 || q == e || !(is_ws(*q) || *q == '\r' || *q == '\n'))
+        return -1;
+    while (q < e && (is_ws(*q) || *q == '\r' || *q == '\n'))
+        q++;
+    const char *m = q;
+    while (q < e && is_token(*q))
+        q++;
+    if (q == m || q != e)
+        return -1;
+    if (num)
+        *num = (uint32_t)n;
+    if (method)
+        *method = (struct sip_str){ m, (size_t)(q - m) };
+    return 0;
 }
 
-int sipmsg_header_get(osip_message_t *m, const char *name, int pos, char **value)
+int sipmsg_nameaddr(const struct sip_msg *msg, const char *which, struct sip_nameaddr *na)
 {
-    const struct known_hdr *k = known_find(name);
-    char *s = NULL;
-    if (k) {
-        void *h = k->list ? osip_list_get((osip_list_t *)((char *)m + k->off), pos)
-                          : (pos == 0 ? *(void **)((char *)m + k->off) : NULL);
-        if (!h || k->tostr(h, &s) != 0)
-            return -1;
-        return dup_osip(s, value);
+    const struct sip_hdr *h = hdr_first(msg, sipmsg_hdr_id(which, strlen(which)));
+    if (!h)
+        return -1;
+    return sip_nameaddr_parse(h->line + h->voff, h->vlen, na);
+}
+
+static struct sip_str addr_part(const struct sip_msg *msg, const char *which, int tag)
+{
+    struct sip_nameaddr na;
+    struct sip_str v = { NULL, 0 };
+    if (sipmsg_nameaddr(msg, which, &na) != 0)
+        return v;
+    if (!tag)
+        return na.uri;
+    if (sip_param_get(na.params, "tag", &v) && v.len)
+        return v;
+    return (struct sip_str){ NULL, 0 };
+}
+
+struct sip_str sipmsg_from_uri(const struct sip_msg *msg) { return addr_part(msg, "From", 0); }
+struct sip_str sipmsg_to_uri(const struct sip_msg *msg) { return addr_part(msg, "To", 0); }
+struct sip_str sipmsg_from_tag(const struct sip_msg *msg) { return addr_part(msg, "From", 1); }
+struct sip_str sipmsg_to_tag(const struct sip_msg *msg) { return addr_part(msg, "To", 1); }
+
+int sipmsg_top_via(const struct sip_msg *msg, struct sip_via *via)
+{
+    struct sip_msg_priv *p = msg->p;
+    if (p->via_gen != p->gen + 1) {
+        struct sip_str v = sipmsg_header(msg, "Via", 0);
+        p->via_rc = v.s ? sip_via_parse(v.s, v.len, &p->via) : -1;
+        p->via_gen = p->gen + 1;
     }
-    char tmp[128];
-    const char *full = sipmsg_header_name(name, tmp, sizeof tmp);
-    osip_header_t *h;
-    for (int i = 0; (h = osip_list_get(&m->headers, i)) != NULL; i++)
-        if (generic_matches(h->hname, full) && pos-- == 0) {
-            *value = strdup(h->hvalue ? h->hvalue : "");
-            return *value ? 0 : -1;
-        }
+    if (p->via_rc == 0)
+        *via = p->via;
+    return p->via_rc;
+}
+
+long long sipmsg_expires(const struct sip_msg *msg)
+{
+    const struct sip_hdr *h = hdr_first(msg, HDR_EXPIRES);
+    return h ? sip_number(hdr_value(h), 0xffffffffLL) : -1;
+}
+
+struct sip_str sipmsg_body(const struct sip_msg *msg)
+{
+    return msg->p->body;
+}
+
+/* ---- header values by name ---- */
+
+int sipmsg_hdr_find(const struct sip_msg *msg, int id, const char *name, unsigned start)
+{
+    const struct sip_msg_priv *p = msg->p;
+    size_t nlen = name ? strlen(name) : 0;
+    for (unsigned i = start; i < p->nh; i++) {
+        const struct sip_hdr *h = &p->h[i];
+        if (id ? h->id == id : (h->id == HDR_OTHER && h->name_len == nlen && !strncasecmp(h->line, name, nlen)))
+            return (int)i;
+    }
     return -1;
 }
 
-int sipmsg_header_append(osip_message_t *m, const char *name, const char *value)
+/* End of the value starting at s: the next top-level comma (outside quotes and <>), or e. */
+static const char *value_end(const char *s, const char *e)
 {
-    const struct known_hdr *k = known_find(name);
-    if (k && k->locked)
-        return -1;
-    if (k && !k->list && *(void **)((char *)m + k->off))
-        return -1; /* single-valued and present: set_header removes it first */
-    char tmp[128];
-    const char *full = k ? k->name : sipmsg_header_name(name, tmp, sizeof tmp);
-    char *n = osip_strdup(full), *v = osip_strdup(value);
-    int rc = osip_message_set_multiple_header(m, n, v);
-    if (!k && rc == 0) {
-        /* osip lower-cases generic names in place; restore our spelling on the new entries. */
-        osip_header_t *h;
-        for (int i = 0; (h = osip_list_get(&m->headers, i)) != NULL; i++)
-            if (strcasecmp(h->hname, full) == 0 && strcmp(h->hname, full) != 0) {
-                osip_free(h->hname);
-                h->hname = osip_strdup(full);
-            }
+    int angle = 0;
+    for (const char *q = s; q < e; q++) {
+        if (*q == '"') {
+            for (q++; q < e && *q != '"'; q++)
+                if (*q == '\\' && q + 1 < e)
+                    q++;
+            if (q == e)
+                return e;
+        } else if (*q == '<') {
+            angle = 1;
+        } else if (*q == '>') {
+            angle = 0;
+        } else if (*q == ',' && !angle) {
+            return q;
+        }
     }
-    osip_free(n);
-    osip_free(v);
-    osip_message_force_update(m);
-    return rc == 0 ? 0 : -1;
+    return e;
 }
 
-int sipmsg_header_remove(osip_message_t *m, const char *name)
+static int lws(char c)
 {
-    const struct known_hdr *k = known_find(name);
-    int n = 0;
-    if (k) {
-        if (k->locked)
-            return -1;
-        if (k->list) {
-            osip_list_t *l = (osip_list_t *)((char *)m + k->off);
-            void *h;
-            while ((h = osip_list_get(l, 0)) != NULL) {
-                osip_list_remove(l, 0);
-                k->free(h);
-                n++;
-            }
-        } else {
-            void **p = (void **)((char *)m + k->off);
-            if (*p) {
-                k->free(*p);
-                *p = NULL;
-                n = 1;
-            }
-        }
-    } else {
-        char tmp[128];
-        const char *full = sipmsg_header_name(name, tmp, sizeof tmp);
-        osip_header_t *h;
-        for (int i = 0; (h = osip_list_get(&m->headers, i)) != NULL;)
-            if (generic_matches(h->hname, full)) {
-                osip_list_remove(&m->headers, i);
-                osip_header_free(h);
-                n++;
-            } else {
-                i++;
-            }
+    return is_ws(c) || c == '\r' || c == '\n';
+}
+
+unsigned sipmsg_hdr_values(const struct sip_hdr *h, struct sip_str *v, unsigned max)
+{
+    const char *s = h->line + h->voff, *e = s + h->vlen;
+    if (!hdr_defs[h->id].list) {
+        if (max)
+            v[0] = (struct sip_str){ s, h->vlen };
+        return max ? 1 : 0;
     }
-    if (n)
-        osip_message_force_update(m);
+    unsigned n = 0;
+    while (s <= e && n < max) {
+        const char *ve = value_end(s, e), *a = s, *b = ve;
+        while (a < b && lws(*a))
+            a++;
+        while (b > a && lws(b[-1]))
+            b--;
+        if (b > a) /* empty elements ("a,,b") are skipped, as RFC 7230 §7 allows */
+            v[n++] = (struct sip_str){ a, (size_t)(b - a) };
+        s = ve + 1;
+    }
     return n;
 }
 
-const char *sipmsg_body(osip_message_t *m, char **tmp, size_t *len)
+/* value with folded line ends replaced by one space (a copy in the arena when needed) */
+static struct sip_str unfold(const struct sip_msg *msg, struct sip_str v)
 {
-    *tmp = NULL;
-    if (osip_list_size(&m->bodies) == 0)
-        return NULL;
-    size_t total;
-    if (sipmsg_print(m, tmp, &total) != 0)
-        return NULL;
-    const char *b = strstr(*tmp, "\r\n\r\n");
-    if (!b)
-        return NULL;
-    b += 4;
-    *len = total - (size_t)(b - *tmp);
-    return b;
+    if (!memchr(v.s, '\n', v.len))
+        return v;
+    char *d = sipmsg_alloc(msg, v.len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        if (v.s[i] == '\r' || v.s[i] == '\n') {
+            while (n && is_ws(d[n - 1]))
+                n--;
+            while (i + 1 < v.len && lws(v.s[i + 1]))
+                i++;
+            d[n++] = ' ';
+        } else {
+            d[n++] = v.s[i];
+        }
+    }
+    d[n] = '\0';
+    return (struct sip_str){ d, n };
 }
 
-int sipmsg_set_body(osip_message_t *m, const char *body, size_t len, const char *content_type)
+void sipmsg_iter_init(struct sip_hdr_iter *it, const struct sip_msg *msg, const char *name)
 {
-    osip_body_t *b;
-    while ((b = osip_list_get(&m->bodies, 0)) != NULL) {
-        osip_list_remove(&m->bodies, 0);
-        osip_body_free(b);
+    memset(it, 0, sizeof *it);
+    it->msg = msg;
+    it->id = sipmsg_hdr_id(name, strlen(name));
+    if (!it->id)
+        snprintf(it->name, sizeof it->name, "%s", name);
+}
+
+int sipmsg_iter_next(struct sip_hdr_iter *it, struct sip_str *value)
+{
+    const struct sip_msg_priv *p = it->msg->p;
+    for (;;) {
+        if (!it->in_line) {
+            int i = sipmsg_hdr_find(it->msg, it->id, it->name, it->hdr);
+            if (i < 0)
+                return 0;
+            it->hdr = (unsigned)i;
+            it->pos = 0;
+            it->in_line = 1;
+        }
+        const struct sip_hdr *h = &p->h[it->hdr];
+        const char *s = h->line + h->voff, *e = s + h->vlen;
+        if (!hdr_defs[h->id].list) {
+            it->in_line = 0;
+            it->hdr++;
+            *value = unfold(it->msg, (struct sip_str){ s, h->vlen });
+            return 1;
+        }
+        while (s + it->pos <= e) {
+            const char *a = s + it->pos, *ve = value_end(a, e), *b = ve;
+            it->pos = (size_t)(ve - s) + 1;
+            while (a < b && lws(*a))
+                a++;
+            while (b > a && lws(b[-1]))
+                b--;
+            if (b > a) {
+                *value = unfold(it->msg, (struct sip_str){ a, (size_t)(b - a) });
+                return 1;
+            }
+        }
+        it->in_line = 0;
+        it->hdr++;
     }
+}
+
+struct sip_str sipmsg_header(const struct sip_msg *msg, const char *name, int pos)
+{
+    struct sip_hdr_iter it;
+    struct sip_str v = { NULL, 0 };
+    sipmsg_iter_init(&it, msg, name);
+    while (sipmsg_iter_next(&it, &v))
+        if (pos-- == 0)
+            return v;
+    return (struct sip_str){ NULL, 0 };
+}
+
+void sipmsg_header_each(const struct sip_msg *msg, void (*fn)(void *arg, const char *name, struct sip_str value),
+                        void *arg)
+{
+    for (unsigned i = 0; i < msg->p->nh; i++) {
+        const struct sip_hdr *h = &msg->p->h[i];
+        char tmp[256], nbuf[256];
+        const char *full = h->id ? hdr_defs[h->id].name
+                                 : sipmsg_header_name(sip_str_copy((struct sip_str){ h->line, h->name_len }, nbuf, sizeof nbuf),
+                                                      tmp, sizeof tmp);
+        fn(arg, full, unfold(msg, hdr_value(h)));
+    }
+}
+
+/* ---- edits ---- */
+
+static void edited(struct sip_msg *msg)
+{
+    msg->p->gen++;
+}
+
+int sipmsg_hdr_splice(struct sip_msg *msg, unsigned i, size_t off, size_t len, const char *text, size_t tlen)
+{
+    struct sip_hdr *h = &msg->p->h[i];
+    size_t nlen = h->len - len + tlen;
+    char *line = sipmsg_alloc(msg, nlen + 1);
+    memcpy(line, h->line, off);
+    memcpy(line + off, text, tlen);
+    memcpy(line + off + tlen, h->line + off + len, h->len - off - len);
+    line[nlen] = '\0';
+    struct sip_hdr n;
+    if (hdr_index(&n, line, nlen) != 0)
+        return -1;
+    *h = n;
+    edited(msg);
+    return 0;
+}
+
+int sipmsg_hdr_insert_line(struct sip_msg *msg, unsigned i, const char *text, size_t len)
+{
+    struct sip_msg_priv *p = msg->p;
+    char *line = sipmsg_alloc(msg, len + 3);
+    memcpy(line, text, len);
+    memcpy(line + len, "\r\n", 3);
+    struct sip_hdr n;
+    if (hdr_index(&n, line, len + 2) != 0 || n.folded)
+        return -1;
+    if (p->nh == p->cap) {
+        unsigned cap = p->cap * 2 + 8;
+        struct sip_hdr *h = sipmsg_alloc(msg, cap * sizeof *h);
+        memcpy(h, p->h, p->nh * sizeof *h);
+        p->h = h;
+        p->cap = cap;
+    }
+    if (i > p->nh)
+        i = p->nh;
+    memmove(&p->h[i + 1], &p->h[i], (p->nh - i) * sizeof *p->h);
+    p->h[i] = n;
+    p->nh++;
+    edited(msg);
+    return 0;
+}
+
+void sipmsg_hdr_delete(struct sip_msg *msg, unsigned i)
+{
+    struct sip_msg_priv *p = msg->p;
+    memmove(&p->h[i], &p->h[i + 1], (p->nh - i - 1) * sizeof *p->h);
+    p->nh--;
+    edited(msg);
+}
+
+unsigned sipmsg_hdr_after(const struct sip_msg *msg, int id)
+{
+    unsigned at = 0;
+    for (unsigned k = 0; k < msg->p->nh; k++)
+        if (msg->p->h[k].id == id)
+            at = k + 1;
+    return at;
+}
+
+/* A value a route may put in a header: no CR, LF or NUL; structured headers must parse. */
+static int value_ok(int id, const char *value)
+{
+    size_t len = strlen(value);
+    if (strpbrk(value, "\r\n"))
+        return 0;
+    struct sip_via via;
+    struct sip_nameaddr na;
+    struct sip_str one;
+    struct sip_hdr h = { .line = value, .len = (uint32_t)len, .voff = 0, .vlen = (uint32_t)len, .id = (uint16_t)id };
+    switch (id) {
+    case HDR_VIA:
+        for (const char *s = value, *e; ; s = e + 1) {
+            e = value_end(s, value + len);
+            if (sip_via_parse(s, (size_t)(e - s), &via) != 0)
+                return 0;
+            if (e == value + len)
+                return 1;
+        }
+    case HDR_FROM: case HDR_TO: case HDR_ROUTE: case HDR_RECORD_ROUTE: case HDR_PATH: case HDR_SERVICE_ROUTE:
+        for (const char *s = value, *e; ; s = e + 1) {
+            e = value_end(s, value + len);
+            if (sip_nameaddr_parse(s, (size_t)(e - s), &na) != 0)
+                return 0;
+            if (e == value + len)
+                return id == HDR_FROM || id == HDR_TO ? s == value : 1;
+        }
+    case HDR_CONTACT:
+        if (sipmsg_hdr_values(&h, &one, 1) == 1 && one.len == 1 && one.s[0] == '*')
+            return 1;
+        for (const char *s = value, *e; ; s = e + 1) {
+            e = value_end(s, value + len);
+            if (sip_nameaddr_parse(s, (size_t)(e - s), &na) != 0)
+                return 0;
+            if (e == value + len)
+                return 1;
+        }
+    case HDR_CSEQ: case HDR_MAX_FORWARDS: case HDR_CALL_ID:
+        return len > 0;
+    default:
+        return 1;
+    }
+}
+
+static int single_valued(int id)
+{
+    return id == HDR_FROM || id == HDR_TO || id == HDR_CALL_ID || id == HDR_CSEQ || id == HDR_MAX_FORWARDS ||
+           id == HDR_CONTENT_TYPE || id == HDR_CONTENT_LENGTH;
+}
+
+/* Checks and writes "Name: value" for an insert; -1 when not allowed. */
+static int new_line(struct sip_msg *msg, const char *name, const char *value, char **line, size_t *len, int *id)
+{
+    size_t nl = strlen(name);
+    if (!nl || nl > 200 || strcspn(name, " \t\r\n:") != nl)
+        return -1;
+    for (size_t i = 0; i < nl; i++)
+        if (!is_token(name[i]))
+            return -1;
+    *id = sipmsg_hdr_id(name, nl);
+    if (*id == HDR_CONTENT_LENGTH || !value_ok(*id, value))
+        return -1;
+    if (single_valued(*id) && sipmsg_hdr_find(msg, *id, NULL, 0) >= 0)
+        return -1;
+    char tmp[256];
+    const char *full = sipmsg_header_name(name, tmp, sizeof tmp);
+    *len = strlen(full) + 2 + strlen(value);
+    *line = sipmsg_alloc(msg, *len + 1);
+    snprintf(*line, *len + 1, "%s: %s", full, value);
+    return 0;
+}
+
+int sipmsg_header_insert(struct sip_msg *msg, const char *anchor, int after, const char *name, const char *value)
+{
+    char *line;
+    size_t len;
+    int id;
+    if (new_line(msg, name, value, &line, &len, &id) != 0)
+        return -1;
+    int at = -1;
+    if (anchor) {
+        int aid = sipmsg_hdr_id(anchor, strlen(anchor));
+        at = sipmsg_hdr_find(msg, aid, aid ? NULL : anchor, 0);
+    }
+    unsigned pos = at < 0 ? (after ? msg->p->nh : 0) : (unsigned)at + (after ? 1 : 0);
+    return sipmsg_hdr_insert_line(msg, pos, line, len);
+}
+
+int sipmsg_header_append(struct sip_msg *msg, const char *name, const char *value)
+{
+    return sipmsg_header_insert(msg, NULL, 1, name, value);
+}
+
+int sipmsg_header_remove(struct sip_msg *msg, const char *name)
+{
+    int id = sipmsg_hdr_id(name, strlen(name)), n = 0, i;
+    if (id == HDR_CONTENT_LENGTH)
+        return -1;
+    struct sip_str v[64];
+    while ((i = sipmsg_hdr_find(msg, id, id ? NULL : name, 0)) >= 0) {
+        n += (int)sipmsg_hdr_values(&msg->p->h[i], v, 64);
+        sipmsg_hdr_delete(msg, (unsigned)i);
+    }
+    return n;
+}
+
+/* Header line and value span (relative to the line) of value number pos of name. */
+static int value_locate(const struct sip_msg *msg, const char *name, int pos, unsigned *line, struct sip_str *v,
+                        unsigned *nvals, unsigned *k)
+{
+    int id = sipmsg_hdr_id(name, strlen(name)), i = -1;
+    struct sip_str vals[256];
+    while ((i = sipmsg_hdr_find(msg, id, id ? NULL : name, (unsigned)(i + 1))) >= 0) {
+        unsigned n = sipmsg_hdr_values(&msg->p->h[i], vals, 256);
+        if ((unsigned)pos < n) {
+            *line = (unsigned)i;
+            *v = vals[pos];
+            *nvals = n;
+            *k = (unsigned)pos;
+            if (pos + 1 < (int)n)
+                v[1] = vals[pos + 1]; /* the next one, for removal */
+            if (pos > 0)
+                v[2] = vals[pos - 1];
+            return 0;
+        }
+        pos -= (int)n;
+    }
+    return -1;
+}
+
+int sipmsg_header_remove_value(struct sip_msg *msg, const char *name, int pos)
+{
+    unsigned i, n, k;
+    struct sip_str v[3] = { { 0 } };
+    if (sipmsg_hdr_id(name, strlen(name)) == HDR_CONTENT_LENGTH || value_locate(msg, name, pos, &i, v, &n, &k) != 0)
+        return -1;
+    if (n == 1) {
+        sipmsg_hdr_delete(msg, i);
+        return 0;
+    }
+    const char *base = msg->p->h[i].line;
+    size_t from, to;
+    if (k + 1 < n) { /* up to the next value */
+        from = (size_t)(v[0].s - base);
+        to = (size_t)(v[1].s - base);
+    } else {         /* from the end of the previous one */
+        from = (size_t)(v[2].s + v[2].len - base);
+        to = (size_t)(v[0].s + v[0].len - base);
+    }
+    return sipmsg_hdr_splice(msg, i, from, to - from, "", 0);
+}
+
+int sipmsg_header_replace_value(struct sip_msg *msg, const char *name, int pos, const char *value)
+{
+    unsigned i, n, k;
+    struct sip_str v[3] = { { 0 } };
+    int id = sipmsg_hdr_id(name, strlen(name));
+    if (id == HDR_CONTENT_LENGTH || !value_ok(id, value) || value_locate(msg, name, pos, &i, v, &n, &k) != 0)
+        return -1;
+    const char *base = msg->p->h[i].line;
+    return sipmsg_hdr_splice(msg, i, (size_t)(v[0].s - base), v[0].len, value, strlen(value));
+}
+
+int sipmsg_set_ruri(struct sip_msg *msg, const char *uri)
+{
+    struct sip_msg_priv *p = msg->p;
+    struct sip_uri u;
+    if (!p->request || sip_uri_parse(uri, strlen(uri), &u) != 0)
+        return -1;
+    const char *le = p->version.s + p->version.len;
+    size_t lel = (size_t)(p->sl.s + p->sl.len - le);
+    size_t len = p->method.len + 1 + strlen(uri) + 1 + p->version.len + lel;
+    char *sl = sipmsg_alloc(msg, len + 1);
+    snprintf(sl, len + 1, "%.*s %s %.*s%.*s", (int)p->method.len, p->method.s, uri, (int)p->version.len,
+             p->version.s, (int)lel, le);
+    if (sl_index(p, sl, len) != 0)
+        return -1;
+    edited(msg);
+    return 0;
+}
+
+int sipmsg_set_body(struct sip_msg *msg, const char *body, size_t len, const char *content_type)
+{
     if (content_type) {
-        osip_content_type_free(m->content_type);
-        m->content_type = NULL;
-        if (osip_message_set_content_type(m, content_type) != 0)
+        int i;
+        if (strpbrk(content_type, "\r\n"))
+            return -1;
+        while ((i = sipmsg_hdr_find(msg, HDR_CONTENT_TYPE, NULL, 0)) >= 0)
+            sipmsg_hdr_delete(msg, (unsigned)i);
+        if (sipmsg_header_append(msg, "Content-Type", content_type) != 0)
             return -1;
     }
-    osip_content_length_free(m->content_length);
-    m->content_length = NULL;
-    int rc = len ? osip_message_set_body(m, body, len) : 0;
-    osip_message_force_update(m);
-    return rc == 0 ? 0 : -1;
+    msg->p->body = (struct sip_str){ len ? arena_dup(msg, body, len) : "", len };
+    msg->p->body_set = 1;
+    edited(msg);
+    return 0;
 }
 
-const char *sipmsg_tag(osip_from_t *h)
+/* ---- output ---- */
+
+int sipmsg_write(const struct sip_msg *msg, const char *top, size_t toplen, int add_cl, char **out, size_t *olen)
 {
-    osip_generic_param_t *tag = NULL;
-    if (h && osip_from_get_tag(h, &tag) == 0 && tag && tag->gvalue)
-        return tag->gvalue;
-    return NULL;
+    const struct sip_msg_priv *p = msg->p;
+    int has_cl = sipmsg_hdr_find(msg, HDR_CONTENT_LENGTH, NULL, 0) >= 0;
+    int write_cl = p->body_set || (add_cl && !has_cl);
+    size_t size = p->sl.len + toplen + p->eoh.len + p->body.len + (write_cl ? 32 : 0) + 2;
+    for (unsigned i = 0; i < p->nh; i++)
+        size += p->h[i].len;
+    char *b = malloc(size + 1);
+    if (!b)
+        return -1;
+    size_t n = 0;
+#define PUT(s, l) do { memcpy(b + n, (s), (l)); n += (l); } while (0)
+    PUT(p->sl.s, p->sl.len);
+    if (top)
+        PUT(top, toplen);
+    for (unsigned i = 0; i < p->nh; i++)
+        if (!(p->body_set && p->h[i].id == HDR_CONTENT_LENGTH))
+            PUT(p->h[i].line, p->h[i].len);
+    if (write_cl)
+        n += (size_t)snprintf(b + n, 32, "Content-Length: %zu\r\n", p->body.len);
+    if (p->eoh.len)
+        PUT(p->eoh.s, p->eoh.len);
+    else
+        PUT("\r\n", 2);
+    PUT(p->body.s, p->body.len);
+#undef PUT
+    b[n] = '\0';
+    *out = b;
+    *olen = n;
+    return 0;
+}
+
+int sipmsg_print(const struct sip_msg *msg, char **out, size_t *len)
+{
+    return sipmsg_write(msg, NULL, 0, 0, out, len);
 }

@@ -1,5 +1,5 @@
 #include <lunasip/via.h>
-#include <lunasip/msg.h>
+#include "sip/sipmsg_int.h"
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,128 +22,142 @@ uint64_t fnv1a_str(uint64_t h, const char *s)
     return fnv1a(s ? fnv1a(h, s, strlen(s)) : h, "\x1f", 1);
 }
 
-const char *via_param(const osip_via_t *via, const char *name)
+uint64_t fnv1a_span(uint64_t h, struct sip_str s)
 {
-    osip_generic_param_t *p = NULL;
-    osip_via_param_get_byname((osip_via_t *)via, (char *)name, &p);
-    return p ? p->gvalue : NULL;
-}
-
-static int via_has_param(const osip_via_t *via, const char *name)
-{
-    osip_generic_param_t *p = NULL;
-    osip_via_param_get_byname((osip_via_t *)via, (char *)name, &p);
-    return p != NULL;
+    return fnv1a(s.s ? fnv1a(h, s.s, s.len) : h, "\x1f", 1);
 }
 
 /* Host with IPv6 brackets removed, for comparing against inet_ntop output. */
-static void host_bare(const char *host, char *out, size_t len)
+static void host_bare(struct sip_str host, char *out, size_t len)
 {
-    size_t n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
-        snprintf(out, len, "%.*s", (int)(n - 2), host + 1);
+    if (host.len >= 2 && host.s[0] == '[' && host.s[host.len - 1] == ']')
+        snprintf(out, len, "%.*s", (int)(host.len - 2), host.s + 1);
     else
-        snprintf(out, len, "%s", host);
+        sip_str_copy(host, out, len);
 }
 
-int via_fix_request(osip_message_t *m, const struct sockaddr_storage *src)
+int via_fix_request(struct sip_msg *msg)
 {
-    osip_via_t *via = osip_list_get(&m->vias, 0);
-    if (!via || !via->host)
+    struct sip_via via;
+    if (sipmsg_top_via(msg, &via) != 0)
         return -1;
     char ip[INET6_ADDRSTRLEN], sent_by[256];
     int port;
-    addr_ip_port(src, ip, sizeof ip, &port);
-    host_bare(via->host, sent_by, sizeof sent_by);
-
-    osip_generic_param_t *rport = NULL;
-    osip_via_param_get_byname(via, "rport", &rport);
-    /* received is added when the host differs, and always alongside rport (RFC 3581 §4). */
-    if ((strcasecmp(sent_by, ip) != 0 || rport) && !via_has_param(via, "received"))
-        osip_via_set_received(via, osip_strdup(ip));
-    if (rport && !rport->gvalue) {
-        char buf[16];
-        snprintf(buf, sizeof buf, "%d", port);
-        rport->gvalue = osip_strdup(buf);
+    addr_ip_port(&msg->src.addr.sa, ip, sizeof ip, &port);
+    host_bare(via.host, sent_by, sizeof sent_by);
+    struct sip_str recv, rport;
+    int has_recv = sip_param_get(via.params, "received", &recv);
+    int has_rport = sip_param_get(via.params, "rport", &rport);
+    int want_recv = strcasecmp(sent_by, ip) != 0 || has_rport;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    if (!has_recv && !want_recv && !has_rport)
+        return 0; /* nothing to change: the Via stays byte for byte */
+    if ((!has_recv || (recv.len == strlen(ip) && !strncasecmp(recv.s, ip, recv.len))) && has_recv == want_recv &&
+        (!has_rport || (rport.len == strlen(portstr) && !memcmp(rport.s, portstr, rport.len))))
+        return 0; /* already what we would write */
+    /* Rewrite the params: drop received, fill rport, then add our received. */
+    char buf[2048];
+    size_t n = 0;
+    const char *p = via.params.s, *end = via.params.s + via.params.len;
+    while (p < end && n < sizeof buf - 128) {
+        const char *semi = memchr(p + 1, ';', (size_t)(end - p - 1));
+        const char *e = semi ? semi : end;
+        struct sip_str one = { p, (size_t)(e - p) };
+        if (sip_param_get(one, "received", NULL)) {
+            /* dropped */
+        } else if (sip_param_get(one, "rport", NULL)) {
+            n += (size_t)snprintf(buf + n, sizeof buf - n, ";rport=%s", portstr);
+        } else if ((size_t)(e - p) < sizeof buf - n - 128) {
+            memcpy(buf + n, p, (size_t)(e - p));
+            n += (size_t)(e - p);
+        }
+        p = e;
     }
-    osip_message_force_update(m);
-    return 0;
+    if (want_recv)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, ";received=%s", ip);
+    /* splice into the header line that holds the top Via */
+    int i = sipmsg_hdr_find(msg, HDR_VIA, NULL, 0);
+    if (i < 0)
+        return -1;
+    const struct sip_hdr *h = &msg->p->h[i];
+    size_t off = (size_t)(via.params.s - h->line);
+    if (!via.params.len) { /* no params: after host[:port] */
+        const char *q = via.host.s + via.host.len;
+        const char *lim = h->line + h->voff + h->vlen;
+        if (via.port)
+            while (q < lim && *q != ',' && *q != ';' && *q != '(' && *q != ' ' && *q != '\t' && *q != '\r')
+                q++;
+        off = (size_t)(q - h->line);
+    }
+    return sipmsg_hdr_splice(msg, (unsigned)i, off, via.params.len, buf, n);
 }
 
-void via_branch_stateless(osip_message_t *m, char *out, size_t len)
+void via_branch_stateless(const struct sip_msg *msg, char *out, size_t len)
 {
-    osip_via_t *via = osip_list_get(&m->vias, 0);
-    const char *branch = via ? via_param(via, "branch") : NULL;
+    struct sip_via via;
+    int have = sipmsg_top_via(msg, &via) == 0;
     uint64_t h = FNV_SEED;
-    if (branch && strncmp(branch, BRANCH_COOKIE, strlen(BRANCH_COOKIE)) == 0) {
+    char port[16];
+    snprintf(port, sizeof port, "%d", have ? via.port : 0);
+    if (have && via.branch.len >= 7 && !strncmp(via.branch.s, BRANCH_COOKIE, 7)) {
         /* RFC 3261 branch: unique per transaction, the same in its CANCEL and non-2xx ACK. */
-        h = fnv1a_str(h, branch);
-        h = fnv1a_str(h, via->host);
-        h = fnv1a_str(h, via->port);
+        h = fnv1a_span(h, via.branch);
+        h = fnv1a_span(h, via.host);
+        h = fnv1a_str(h, port);
     } else {
         /* RFC 2543 peer: hash what identifies the transaction, leaving out the method. */
-        char *ruri = NULL;
-        if (m->req_uri)
-            osip_uri_to_str(m->req_uri, &ruri);
-        h = fnv1a_str(h, ruri);
-        osip_free(ruri);
-        h = fnv1a_str(h, m->call_id ? m->call_id->number : NULL);
-        h = fnv1a_str(h, m->cseq ? m->cseq->number : NULL);
-        h = fnv1a_str(h, sipmsg_tag(m->from)); /* not the To tag: the ACK has one, its INVITE not */
-        h = fnv1a_str(h, via ? via->host : NULL);
-        h = fnv1a_str(h, via ? via->port : NULL);
-        h = fnv1a_str(h, branch);
+        uint32_t cseq = 0;
+        char num[16];
+        sipmsg_cseq(msg, &cseq, NULL);
+        snprintf(num, sizeof num, "%u", cseq);
+        h = fnv1a_span(h, sipmsg_ruri(msg));
+        h = fnv1a_span(h, sipmsg_call_id(msg));
+        h = fnv1a_str(h, num);
+        h = fnv1a_span(h, sipmsg_from_tag(msg)); /* not the To tag: the ACK has one, its INVITE not */
+        h = fnv1a_span(h, have ? via.host : (struct sip_str){ NULL, 0 });
+        h = fnv1a_str(h, port);
+        h = fnv1a_span(h, have ? via.branch : (struct sip_str){ NULL, 0 });
     }
     snprintf(out, len, BRANCH_COOKIE "sl%016llx", (unsigned long long)h);
 }
 
-int via_push(osip_message_t *m, enum sip_proto proto, const char *host, int port, const char *branch)
+size_t via_line(char *buf, size_t len, enum sip_proto proto, const char *host, int port, const char *branch)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, "SIP/2.0/%s %s:%d;branch=%s", proto == PROTO_TCP ? "TCP" : "UDP",
-             host, port, branch);
-    osip_via_t *via;
-    if (osip_via_init(&via) != 0)
+    int n = snprintf(buf, len, "Via: SIP/2.0/%s %s:%d;branch=%s\r\n", proto == PROTO_TCP ? "TCP" : "UDP", host,
+                     port, branch);
+    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+int via_is_ours(const struct sip_via *via)
+{
+    char host[256];
+    return via && via->host.len && transport_is_local(sip_str_copy(via->host, host, sizeof host), via->port);
+}
+
+int via_pop(struct sip_msg *msg)
+{
+    if (sipmsg_header_remove_value(msg, "Via", 0) != 0)
         return -1;
-    if (osip_via_parse(via, buf) != 0) {
-        osip_via_free(via);
-        return -1;
-    }
-    osip_list_add(&m->vias, via, 0);
-    osip_message_force_update(m);
     return 0;
 }
 
-int via_is_ours(const osip_via_t *via)
+int via_reply_target(const struct sip_via *via, char *host, size_t hostlen, int *port, enum sip_proto *proto)
 {
-    return via && via->host && transport_is_local(via->host, via->port ? atoi(via->port) : 0);
-}
-
-int via_pop(osip_message_t *m)
-{
-    osip_via_t *via = osip_list_get(&m->vias, 0);
-    if (!via)
+    if (!via || !via->host.len)
         return -1;
-    osip_list_remove(&m->vias, 0);
-    osip_via_free(via);
-    osip_message_force_update(m);
-    return 0;
-}
-
-int via_reply_target(const osip_via_t *via, char *host, size_t hostlen, int *port, enum sip_proto *proto)
-{
-    if (!via || !via->host || !via->protocol)
-        return -1;
-    if (strcasecmp(via->protocol, "UDP") == 0)
+    if (sip_str_ieq(via->transport, "UDP"))
         *proto = PROTO_UDP;
-    else if (strcasecmp(via->protocol, "TCP") == 0)
+    else if (sip_str_ieq(via->transport, "TCP"))
         *proto = PROTO_TCP;
     else
         return -1;
-    const char *received = via_param(via, "received");
-    snprintf(host, hostlen, "%s", received ? received : via->host);
-    const char *rport = via_param(via, "rport");
-    const char *p = rport && *rport ? rport : via->port;
-    *port = p ? atoi(p) : 5060;
+    struct sip_str received, rport;
+    if (sip_param_get(via->params, "received", &received) && received.len)
+        sip_str_copy(received, host, hostlen);
+    else
+        sip_str_copy(via->host, host, hostlen);
+    long long rp = sip_param_get(via->params, "rport", &rport) && rport.len ? sip_number(rport, 65535) : 0;
+    *port = rp > 0 ? (int)rp : via->port ? via->port : 5060;
     return *port > 0 && *port < 65536 ? 0 : -1;
 }

@@ -2,7 +2,6 @@
 #ifndef LUNASIP_LUA_H
 #define LUNASIP_LUA_H
 #include <lua.h>
-#include <osipparser2/osip_parser.h>
 
 struct sip_msg;
 
@@ -23,9 +22,6 @@ void lua_msg_push(lua_State *L, struct sip_msg *msg);
 /* The message at idx (a msg, or an object built on one such as req), raising a Lua error
  * when it is neither. */
 struct sip_msg *lua_msg_check(lua_State *L, int idx);
-
-/* Set by tm: sends msg:reply()'s reply through the request's transaction (msg->tx != NULL). */
-extern int (*lua_msg_reply_hook)(struct sip_msg *req, osip_message_t *reply);
 
 /* The usual result of an operation that can fail: pushes true (err NULL) or nil and err.
  * Returns the number of values pushed, for `return lua_push_result(L, err);`. */

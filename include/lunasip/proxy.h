@@ -31,15 +31,27 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
 /* Forward a received reply to the next Via after removing ours. -1 when it is not for us. */
 int proxy_forward_reply(struct sip_msg *msg);
 
-/* A reply to req (Via, From, To with a tag for code > 100, Call-ID, CSeq copied); the caller owns it. */
-osip_message_t *proxy_build_reply(const struct sip_msg *req, int code, const char *reason);
+/* A reply to req as bytes (malloc'd, *len set): the status line, the request's Via, From, To,
+ * Call-ID and CSeq lines as received (the top Via with our received/rport), a To tag for
+ * code > 100 when the To has none, then headers (complete lines, each ending in CRLF, or NULL),
+ * Content-Length and body. reason NULL: the RFC 3261 phrase. NULL when out of memory. */
+char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason, const char *headers,
+                        const char *body, size_t blen, size_t *len);
 
-/* Send reply (built for req) where RFC 3261 §18.2.2 says: the connection req came on for TCP,
- * else the top Via's received/rport. Takes ownership of reply. Returns 0 or -1. */
-int proxy_send_reply(const struct sip_msg *req, osip_message_t *reply);
+/* Send reply bytes for req where RFC 3261 §18.2.2 and RFC 3581 say: the connection req came on
+ * for TCP, else the top Via's received/rport (set from the packet). Returns 0 or -1. */
+int proxy_send_reply(const struct sip_msg *req, const char *buf, size_t len);
 
-/* Build and send a bodiless reply; marks req replied when code >= 200. Returns 0 or -1. */
-int proxy_reply(struct sip_msg *req, int code, const char *reason);
+/* Reply to req (see proxy_build_reply), through its transaction when it has one (proxy_reply_hook),
+ * else statelessly; marks req replied when code >= 200. Returns 0 or -1. */
+int proxy_reply(struct sip_msg *req, int code, const char *reason, const char *headers, const char *body,
+                size_t blen);
+
+/* Set by tm: sends reply bytes for a request that has a transaction (req->tx != NULL). */
+extern int (*proxy_reply_hook)(struct sip_msg *req, int code, const char *buf, size_t len);
+
+/* The RFC 3261 reason phrase of code ("Unknown" for codes it does not name). */
+const char *proxy_reason(int code);
 
 /* Send len bytes to host:port over proto (conn_id: TCP connection to prefer, or 0).
  * host may need resolving; buf is copied when it does. Returns 0 when under way, -1 otherwise. */

@@ -1,34 +1,42 @@
-/* Header access by name: compact forms, case folding, typed and generic headers. */
+/* The message representation: the one-pass index (compact forms, case, folded lines, list
+ * values), typed views, the edits applied on output (untouched bytes byte-identical,
+ * Content-Length only when the body changed) and the local reply builder. */
 #include "check.h"
 #include <lunasip/msg.h>
+#include <lunasip/proxy.h>
 #include <stdlib.h>
 
 static const char invite[] =
     "INVITE sip:bob@example.com SIP/2.0\r\n"
     "v: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport\r\n"
-    "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKdef\r\n"
-    "f: <sip:alice@example.com>;tag=a1\r\n"
+    "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKdef ,SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bKx\r\n"
+    "f: \"Alice, A.\" <sip:alice@example.com>;tag=a1\r\n"
     "t: <sip:bob@example.com>\r\n"
     "i: call-1@10.0.0.1\r\n"
     "CSeq: 7 INVITE\r\n"
     "Max-Forwards: 70\r\n"
     "k: timer\r\n"
     "X-Custom: one\r\n"
-    "x-custom: two\r\n"
-    "m: <sip:alice@10.0.0.1>\r\n"
+    "x-custom: two, three\r\n"
+    "Subject: a folded\r\n  subject\r\n"
+    "Authorization: NewScheme p=\"x,y\", q=1\r\n"
+    "m: <sip:alice@10.0.0.1>;expires=60, sip:alice@10.0.0.2;q=0.5\r\n"
     "c: application/sdp\r\n"
     "l: 4\r\n"
     "\r\n"
-    "v=0\n";
+    "v=0\nEXTRA";
 
-static char *get(osip_message_t *m, const char *name, int pos)
+static const char *get(struct sip_msg *m, const char *name, int pos)
 {
-    static char *last;
-    free(last);
-    last = NULL;
-    if (sipmsg_header_get(m, name, pos, &last) != 0)
-        return NULL;
-    return last;
+    static char buf[512];
+    struct sip_str v = sipmsg_header(m, name, pos);
+    return v.s ? sip_str_copy(v, buf, sizeof buf) : NULL;
+}
+
+static const char *str(struct sip_str v)
+{
+    static char buf[512];
+    return v.s ? sip_str_copy(v, buf, sizeof buf) : NULL;
 }
 
 int main(void)
@@ -39,59 +47,139 @@ int main(void)
     CHECK(msg != NULL);
     if (!msg)
         return check_report("sipmsg");
-    osip_message_t *m = msg->m;
 
-    /* compact and long forms, any case, find the same header */
-    CHECK_STR(get(m, "Via", 0), "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport");
-    CHECK_STR(get(m, "v", 1), "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKdef");
-    CHECK(get(m, "VIA", 2) == NULL);
-    CHECK_STR(get(m, "call-id", 0), "call-1@10.0.0.1");
-    CHECK_STR(get(m, "I", 0), "call-1@10.0.0.1");
-    CHECK_STR(get(m, "from", 0), "<sip:alice@example.com>;tag=a1");
-    CHECK_STR(get(m, "Supported", 0), "timer");  /* arrived as compact "k" */
-    CHECK_STR(get(m, "k", 0), "timer");
-    CHECK_STR(get(m, "x-CUSTOM", 1), "two");
-    CHECK_STR(get(m, "Contact", 0), "<sip:alice@10.0.0.1>");
-    CHECK_STR(get(m, "max-forwards", 0), "70");
-    CHECK_STR(sipmsg_tag(m->from), "a1");
-    CHECK(sipmsg_tag(m->to) == NULL);
+    /* start line and views */
+    CHECK(sipmsg_is_request(msg) && sipmsg_method_is(msg, "INVITE"));
+    CHECK_STR(str(sipmsg_ruri(msg)), "sip:bob@example.com");
+    CHECK_STR(str(sipmsg_call_id(msg)), "call-1@10.0.0.1");
+    CHECK_STR(str(sipmsg_from_uri(msg)), "sip:alice@example.com");
+    CHECK_STR(str(sipmsg_from_tag(msg)), "a1");
+    CHECK(sipmsg_to_tag(msg).s == NULL);
+    uint32_t cseq;
+    struct sip_str cm;
+    CHECK(sipmsg_cseq(msg, &cseq, &cm) == 0 && cseq == 7);
+    CHECK_STR(str(cm), "INVITE");
+    struct sip_via via;
+    CHECK(sipmsg_top_via(msg, &via) == 0 && via.port == 5060);
+    CHECK_STR(str(via.branch), "z9hG4bKabc");
+    CHECK_STR(str(via.host), "10.0.0.1");
+    /* the body is Content-Length bytes, the rest of the datagram is not part of it */
+    CHECK(sipmsg_body(msg).len == 4 && !memcmp(sipmsg_body(msg).s, "v=0\n", 4));
 
-    /* canonical names */
+    /* compact and long forms, any case; list headers split at top-level commas only */
+    CHECK_STR(get(msg, "Via", 0), "SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKabc;rport");
+    CHECK_STR(get(msg, "v", 1), "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKdef");
+    CHECK_STR(get(msg, "VIA", 2), "SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bKx");
+    CHECK(get(msg, "Via", 3) == NULL);
+    CHECK_STR(get(msg, "I", 0), "call-1@10.0.0.1");
+    CHECK_STR(get(msg, "from", 0), "\"Alice, A.\" <sip:alice@example.com>;tag=a1");
+    CHECK_STR(get(msg, "Supported", 0), "timer");
+    CHECK_STR(get(msg, "x-CUSTOM", 1), "two, three"); /* unknown headers: one value per line */
+    CHECK_STR(get(msg, "Subject", 0), "a folded subject"); /* folded lines joined logically */
+    CHECK_STR(get(msg, "Authorization", 0), "NewScheme p=\"x,y\", q=1"); /* as received */
+    CHECK_STR(get(msg, "Contact", 1), "sip:alice@10.0.0.2;q=0.5");
+    struct sip_nameaddr na;
+    CHECK(sip_nameaddr_parse(invite, 0, &na) == -1);
+    struct sip_str c0 = sipmsg_header(msg, "m", 0), e;
+    CHECK(sip_nameaddr_parse(c0.s, c0.len, &na) == 0);
+    CHECK(sip_param_get(na.params, "expires", &e) == 1 && sip_number(e, 100) == 60);
+
     char buf[64];
     CHECK_STR(sipmsg_header_name("v", buf, sizeof buf), "Via");
     CHECK_STR(sipmsg_header_name("o", buf, sizeof buf), "Event");
     CHECK_STR(sipmsg_header_name("x-foo-bar", buf, sizeof buf), "X-Foo-Bar");
 
-    /* remove counts values; append and set */
-    CHECK(sipmsg_header_remove(m, "X-Custom") == 2);
-    CHECK(get(m, "x-custom", 0) == NULL);
-    CHECK(sipmsg_header_append(m, "X-Lunasip", "yes") == 0);
-    CHECK(sipmsg_header_append(m, "Record-Route", "<sip:p1;lr>, <sip:p2;lr>") == 0);
-    CHECK_STR(get(m, "record-route", 1), "<sip:p2;lr>");
-    CHECK(sipmsg_header_append(m, "Content-Length", "99") == -1); /* computed, not settable */
-    CHECK(sipmsg_header_remove(m, "l") == -1);
-    CHECK(sipmsg_header_remove(m, "From") == 1);
-    CHECK(sipmsg_header_append(m, "From", "<sip:carol@example.com>;tag=c3") == 0);
-    CHECK(sipmsg_header_append(m, "From", "<sip:dave@example.com>") == -1); /* single-valued */
-    CHECK(sipmsg_header_append(m, "Via", "not a via") == -1);
-
+    /* nothing edited: the output is the input (without the bytes past Content-Length) */
     char *out;
     size_t len;
-    CHECK(sipmsg_print(m, &out, &len) == 0);
-    CHECK(strstr(out, "X-Lunasip: yes\r\n") != NULL);
-    CHECK(strstr(out, "Supported: timer\r\n") != NULL);
+    CHECK(sipmsg_print(msg, &out, &len) == 0);
+    CHECK(len == sizeof invite - 1 - 5 && memcmp(out, invite, len) == 0);
+    free(out);
+
+    /* edits */
+    CHECK(sipmsg_header_remove(msg, "X-Custom") == 2);
+    CHECK(get(msg, "x-custom", 0) == NULL);
+    CHECK(sipmsg_header_append(msg, "X-Lunasip", "yes") == 0);
+    CHECK(sipmsg_header_insert(msg, "CSeq", 0, "Record-Route", "<sip:p1;lr>, <sip:p2;lr>") == 0);
+    CHECK_STR(get(msg, "record-route", 1), "<sip:p2;lr>");
+    CHECK(sipmsg_header_append(msg, "Content-Length", "99") == -1); /* computed, not settable */
+    CHECK(sipmsg_header_remove(msg, "l") == -1);
+    CHECK(sipmsg_header_remove(msg, "From") == 1);
+    CHECK(sipmsg_header_append(msg, "From", "<sip:carol@example.com>;tag=c3") == 0);
+    CHECK(sipmsg_header_append(msg, "From", "<sip:dave@example.com>") == -1); /* single-valued */
+    CHECK(sipmsg_header_append(msg, "Via", "not a via") == -1);
+    CHECK(sipmsg_header_append(msg, "X-Bad", "a\r\nInjected: 1") == -1);
+    CHECK(sipmsg_header_append(msg, "Bad Name", "x") == -1);
+    CHECK(sipmsg_header_remove_value(msg, "Contact", 0) == 0);
+    CHECK_STR(get(msg, "Contact", 0), "sip:alice@10.0.0.2;q=0.5");
+    CHECK(sipmsg_header_replace_value(msg, "Max-Forwards", 0, "69") == 0);
+    CHECK(sipmsg_set_ruri(msg, "sip:carol@10.0.0.3:5070") == 0);
+    CHECK(sipmsg_set_ruri(msg, "not a uri") == -1);
+    CHECK_STR(str(sipmsg_ruri(msg)), "sip:carol@10.0.0.3:5070");
+    CHECK_STR(str(sipmsg_from_tag(msg)), "c3");
+
+    CHECK(sipmsg_print(msg, &out, &len) == 0);
+    CHECK(strncmp(out, "INVITE sip:carol@10.0.0.3:5070 SIP/2.0\r\n", 40) == 0);
+    CHECK(strstr(out, "\r\nX-Lunasip: yes\r\n") != NULL);
+    CHECK(strstr(out, "\r\nRecord-Route: <sip:p1;lr>, <sip:p2;lr>\r\nCSeq: 7 INVITE\r\nMax-Forwards: 69\r\n") != NULL);
+    CHECK(strstr(out, "\r\nk: timer\r\n") != NULL);              /* untouched lines as received */
+    CHECK(strstr(out, "\r\nSubject: a folded\r\n  subject\r\n") != NULL);
+    CHECK(strstr(out, "\r\nm: sip:alice@10.0.0.2;q=0.5\r\n") != NULL);
     CHECK(strstr(out, "From: <sip:carol@example.com>;tag=c3\r\n") != NULL);
     CHECK(strstr(out, "X-Custom") == NULL && strstr(out, "x-custom") == NULL);
-    CHECK(strstr(out, "\r\n\r\nv=0\n") != NULL);
-    osip_free(out);
+    CHECK(strstr(out, "\r\nl: 4\r\n") != NULL);                   /* body untouched: length untouched */
+    CHECK(len > 8 && !memcmp(out + len - 8, "\r\n\r\nv=0\n", 8));
+    free(out);
 
-    /* the body is returned byte for byte */
-    char *tmp;
-    const char *body = sipmsg_body(m, &tmp, &len);
-    CHECK(body && len == 4 && memcmp(body, "v=0\n", 4) == 0);
-    osip_free(tmp);
-
+    /* a new body rewrites Content-Length */
+    CHECK(sipmsg_set_body(msg, "hello", 5, "text/plain") == 0);
+    CHECK(sipmsg_print(msg, &out, &len) == 0);
+    CHECK(strstr(out, "l: 4") == NULL && strstr(out, "\r\nContent-Type: text/plain\r\n") != NULL);
+    CHECK(strstr(out, "\r\nContent-Length: 5\r\n\r\nhello") != NULL);
+    free(out);
     sipmsg_unref(msg);
+
+    /* local replies copy Via, From, To, Call-ID and CSeq lines as received and add the To tag */
+    static const char opt[] =
+        "OPTIONS sip:x@y SIP/2.0\r\nVia:  SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nv: SIP/2.0/UDP 10.0.0.2\r\n"
+        "From: <sip:a@b>;tag=1\r\nTo:   <sip:x@y;user=phone>\r\nX-Other: 1\r\nCall-ID: abc\r\nCSeq: 2 OPTIONS\r\n\r\n";
+    msg = sipmsg_parse(opt, sizeof opt - 1, NULL, &why);
+    CHECK(msg != NULL);
+    char *r = proxy_build_reply(msg, 200, NULL, "Allow: INVITE\r\n", "body", 4, &len);
+    CHECK(r != NULL);
+    CHECK(r && strncmp(r, "SIP/2.0 200 OK\r\nVia:  SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nv: SIP/2.0/UDP 10.0.0.2\r\n"
+                          "From: <sip:a@b>;tag=1\r\nTo:   <sip:x@y;user=phone>;tag=ls", 132) == 0);
+    CHECK(r && strstr(r, "\r\nCall-ID: abc\r\nCSeq: 2 OPTIONS\r\nAllow: INVITE\r\nContent-Length: 4\r\n\r\nbody") != NULL);
+    CHECK(r && !strstr(r, "X-Other"));
+    free(r);
+    r = proxy_build_reply(msg, 100, "Trying", NULL, NULL, 0, &len); /* no tag on a 100 */
+    CHECK(r && strstr(r, "\r\nTo:   <sip:x@y;user=phone>\r\n") != NULL);
+    free(r);
+    sipmsg_unref(msg);
+
+    /* numbers: range checks, no sign, no junk */
+    CHECK(sip_number((struct sip_str){ "2147483647", 10 }, 0x7fffffffLL) == 2147483647LL);
+    CHECK(sip_number((struct sip_str){ "2147483648", 10 }, 0x7fffffffLL) == -1);
+    CHECK(sip_number((struct sip_str){ "-1", 2 }, 100) == -1);
+    CHECK(sip_number((struct sip_str){ "1x", 2 }, 100) == -1);
+    CHECK(sip_number((struct sip_str){ "99999999999999999999", 20 }, 0x7fffffffLL) == -1);
+
+    /* URIs: escaped characters and unknown schemes are fine, spaces and bad hosts are not */
+    struct sip_uri u;
+    const char *esc = "sip:%61lice%00@[2001:db8::10]:5070;unknownparam;lr?h=v";
+    CHECK(sip_uri_parse(esc, strlen(esc), &u) == 0);
+    CHECK_STR(str(u.host), "[2001:db8::10]");
+    CHECK(u.port == 5070 && sip_param_get(u.params, "lr", NULL));
+    CHECK(sip_uri_parse("tel:+1-555-0100", 15, &u) == 0);
+    CHECK(sip_uri_parse("sip:a b@c", 9, &u) == -1);
+    CHECK(sip_uri_parse("sip:a@c:99999", 13, &u) == -1);
+    CHECK(sip_uri_parse("sip:a@", 6, &u) == -1);
+
+    /* broken messages are refused by the indexer */
     CHECK(sipmsg_parse("garbage\r\n\r\n", 11, NULL, &why) == NULL && why);
+    CHECK(sipmsg_parse("SIP/2.0 2x0 OK\r\n\r\n", 18, NULL, &why) == NULL);
+    CHECK(sipmsg_parse("OPTIONS sip:x SIP/2.0\r\n folded-first: 1\r\n\r\n", 43, NULL, &why) == NULL);
+    CHECK(sipmsg_parse("OPTIONS sip:x SIP/2.0\r\nNoColon\r\n\r\n", 34, NULL, &why) == NULL);
+    CHECK(sipmsg_parse("OPTIONS sip:x SIP/2.0\r\nA: 1\r\n", 29, NULL, &why) == NULL); /* no end of headers */
     return check_report("sipmsg");
 }

@@ -1,14 +1,18 @@
-/* Via handling: received/rport, stateless branch stability, reply targets, push/pop. */
+/* Via handling: received/rport from the packet (overwriting the client's), stateless branch
+ * stability, reply targets, our Via line, popping ours. */
 #include "check.h"
 #include <lunasip/msg.h>
 #include <lunasip/via.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
 
-static struct sip_msg *parse(const char *s)
+static struct sip_msg *parse(const char *s, const struct sockaddr_storage *src)
 {
     const char *why;
-    return sipmsg_parse(s, strlen(s), NULL, &why);
+    struct sip_source so = { 0 };
+    if (src)
+        so.addr.sa = *src;
+    return sipmsg_parse(s, strlen(s), &so, &why);
 }
 
 static char *req(const char *method, const char *via, const char *to_tag)
@@ -23,9 +27,15 @@ static char *req(const char *method, const char *via, const char *to_tag)
 
 static void branch_of(const char *method, const char *via, const char *to_tag, char *out)
 {
-    struct sip_msg *m = parse(req(method, via, to_tag));
-    via_branch_stateless(m->m, out, 48);
+    struct sip_msg *m = parse(req(method, via, to_tag), NULL);
+    via_branch_stateless(m, out, 48);
     sipmsg_unref(m);
+}
+
+static const char *top_via(struct sip_msg *m)
+{
+    static char buf[256];
+    return sip_str_copy(sipmsg_header(m, "Via", 0), buf, sizeof buf);
 }
 
 int main(void)
@@ -36,37 +46,56 @@ int main(void)
     struct sockaddr_storage src;
     memset(&src, 0, sizeof src);
     memcpy(&src, &sin, sizeof sin);
-
-    /* received is added when sent-by differs; an empty rport is filled */
-    struct sip_msg *m = parse(req("INVITE", "SIP/2.0/UDP client.example.com:5060;branch=z9hG4bK1;rport", NULL));
-    CHECK(via_fix_request(m->m, &src) == 0);
-    osip_via_t *v = osip_list_get(&m->m->vias, 0);
-    CHECK_STR(via_param(v, "received"), "192.0.2.7");
-    CHECK_STR(via_param(v, "rport"), "5099");
     char host[64];
     int port;
     enum sip_proto proto;
-    CHECK(via_reply_target(v, host, sizeof host, &port, &proto) == 0);
+    struct sip_via v;
+
+    /* received is added when sent-by differs; an empty rport is filled */
+    struct sip_msg *m = parse(req("INVITE", "SIP/2.0/UDP client.example.com:5060;branch=z9hG4bK1;rport", NULL), &src);
+    CHECK(via_fix_request(m) == 0);
+    CHECK_STR(top_via(m), "SIP/2.0/UDP client.example.com:5060;branch=z9hG4bK1;rport=5099;received=192.0.2.7");
+    CHECK(sipmsg_top_via(m, &v) == 0);
+    CHECK(via_reply_target(&v, host, sizeof host, &port, &proto) == 0);
     CHECK_STR(host, "192.0.2.7");
     CHECK(port == 5099 && proto == PROTO_UDP);
     sipmsg_unref(m);
 
-    /* same IP, no rport: nothing is added; replies go to sent-by port */
-    m = parse(req("OPTIONS", "SIP/2.0/TCP 192.0.2.7:5070;branch=z9hG4bK2", NULL));
-    via_fix_request(m->m, &src);
-    v = osip_list_get(&m->m->vias, 0);
-    CHECK(via_param(v, "received") == NULL);
-    CHECK(via_reply_target(v, host, sizeof host, &port, &proto) == 0);
-    CHECK(port == 5070 && proto == PROTO_TCP);
-
-    /* push/pop our Via */
-    CHECK(via_push(m->m, PROTO_UDP, "127.0.0.1", 5060, "z9hG4bKsl0") == 0);
-    v = osip_list_get(&m->m->vias, 0);
-    CHECK_STR(v->host, "127.0.0.1");
-    CHECK_STR(via_param(v, "branch"), "z9hG4bKsl0");
-    CHECK(osip_list_size(&m->m->vias) == 2);
-    CHECK(via_pop(m->m) == 0 && osip_list_size(&m->m->vias) == 1);
+    /* a client's own received= and rport= values are overwritten: nobody aims our replies */
+    m = parse(req("INVITE", "SIP/2.0/UDP 192.0.2.7:5060;received=203.0.113.9;rport=7;branch=z9hG4bK1", NULL), &src);
+    CHECK(via_fix_request(m) == 0);
+    CHECK_STR(top_via(m), "SIP/2.0/UDP 192.0.2.7:5060;rport=5099;branch=z9hG4bK1;received=192.0.2.7");
+    sipmsg_top_via(m, &v);
+    CHECK(via_reply_target(&v, host, sizeof host, &port, &proto) == 0);
+    CHECK_STR(host, "192.0.2.7");
+    CHECK(port == 5099);
     sipmsg_unref(m);
+
+    /* same IP, no rport: nothing changes, byte for byte; replies go to the sent-by port */
+    m = parse(req("OPTIONS", "SIP/2.0/TCP 192.0.2.7:5070 ;branch=z9hG4bK2", NULL), &src);
+    CHECK(via_fix_request(m) == 0);
+    CHECK_STR(top_via(m), "SIP/2.0/TCP 192.0.2.7:5070 ;branch=z9hG4bK2");
+    sipmsg_top_via(m, &v);
+    CHECK(via_reply_target(&v, host, sizeof host, &port, &proto) == 0);
+    CHECK(port == 5070 && proto == PROTO_TCP);
+    sipmsg_unref(m);
+
+    /* no params at all: received goes right after sent-by, also with a second value on the line */
+    m = parse(req("OPTIONS", "SIP/2.0/UDP host.example:5062, SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK8", NULL), &src);
+    CHECK(via_fix_request(m) == 0);
+    CHECK_STR(top_via(m), "SIP/2.0/UDP host.example:5062;received=192.0.2.7");
+    CHECK_STR(sip_str_copy(sipmsg_header(m, "Via", 1), host, sizeof host), "SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK8");
+    /* popping the top value keeps the rest of the line */
+    CHECK(via_pop(m) == 0);
+    CHECK_STR(top_via(m), "SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK8");
+    CHECK(via_pop(m) == 0 && via_pop(m) == -1);
+    sipmsg_unref(m);
+
+    /* our Via line */
+    char line[128];
+    CHECK(via_line(line, sizeof line, PROTO_TCP, "[::1]", 5070, "z9hG4bKsl0") > 0);
+    CHECK_STR(line, "Via: SIP/2.0/TCP [::1]:5070;branch=z9hG4bKsl0\r\n");
+    CHECK(via_line(line, 20, PROTO_TCP, "[::1]", 5070, "z9hG4bKsl0") == 0);
 
     /* stateless branch: stable for retransmissions, shared by CANCEL/ACK of the same INVITE,
      * different for another transaction */
@@ -85,8 +114,9 @@ int main(void)
     CHECK_STR(b4, b5);
 
     /* an unknown transport cannot take replies */
-    m = parse(req("INVITE", "SIP/2.0/SCTP 10.0.0.1;branch=z9hG4bK3", NULL));
-    CHECK(via_reply_target(osip_list_get(&m->m->vias, 0), host, sizeof host, &port, &proto) == -1);
+    m = parse(req("INVITE", "SIP/2.0/SCTP 10.0.0.1;branch=z9hG4bK3", NULL), NULL);
+    CHECK(sipmsg_top_via(m, &v) == 0);
+    CHECK(via_reply_target(&v, host, sizeof host, &port, &proto) == -1);
     sipmsg_unref(m);
     return check_report("via");
 }

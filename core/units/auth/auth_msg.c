@@ -2,6 +2,7 @@
 #include "auth_msg.h"
 #include <lunasip/msg.h>
 #include <stdlib.h>
+#include <string.h>
 
 int auth_msg_is_request(const struct sip_msg *msg)
 {
@@ -10,28 +11,19 @@ int auth_msg_is_request(const struct sip_msg *msg)
 
 const char *auth_msg_method(const struct sip_msg *msg)
 {
-    return msg->m->sip_method ? msg->m->sip_method : "";
+    static char method[64]; /* main loop only; valid until the next call */
+    return sip_str_copy(sipmsg_method(msg), method, sizeof method);
 }
 
 char *auth_msg_header(struct sip_msg *msg, const char *name, int pos)
 {
-    char *v = NULL;
-    return sipmsg_header_get(msg->m, name, pos, &v) == 0 ? v : NULL;
+    struct sip_str v = sipmsg_header(msg, name, pos);
+    return v.s ? strndup(v.s, v.len) : NULL;
 }
 
 int auth_msg_remove_value(struct sip_msg *msg, const char *name, int pos)
 {
-    char *vals[64];
-    int n = 0;
-    while (n < 64 && (vals[n] = auth_msg_header(msg, name, n)) != NULL)
-        n++;
-    int rc = pos < n && sipmsg_header_remove(msg->m, name) >= 0 ? 0 : -1;
-    for (int i = 0; i < n; i++) {
-        if (rc == 0 && i != pos && sipmsg_header_append(msg->m, name, vals[i]) != 0)
-            rc = -1;
-        free(vals[i]);
-    }
-    return rc;
+    return sipmsg_header_remove_value(msg, name, pos);
 }
 
 void *auth_msg_state(const struct sip_msg *msg)

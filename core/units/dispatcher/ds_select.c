@@ -44,16 +44,16 @@ int ds_alg_parse(lua_State *L, int idx)
 /* The hash key of msg for a hash algorithm: Call-ID, or user@host of the From/To/R-URI. */
 static uint32_t msg_hash(struct sip_msg *msg, int alg)
 {
-    osip_message_t *m = msg->m;
     char buf[1024] = "";
-    osip_uri_t *u = alg == ALG_HASH_FROM ? (m->from ? m->from->url : NULL)
-                  : alg == ALG_HASH_TO   ? (m->to ? m->to->url : NULL)
-                  : alg == ALG_HASH_RURI ? m->req_uri : NULL;
-    if (alg == ALG_HASH_CALLID && m->call_id)
-        snprintf(buf, sizeof buf, "%s%s%s", m->call_id->number ? m->call_id->number : "",
-                 m->call_id->host ? "@" : "", m->call_id->host ? m->call_id->host : "");
-    else if (u)
-        snprintf(buf, sizeof buf, "%s@%s", u->username ? u->username : "", u->host ? u->host : "");
+    struct sip_str us = alg == ALG_HASH_FROM ? sipmsg_from_uri(msg)
+                      : alg == ALG_HASH_TO   ? sipmsg_to_uri(msg)
+                      : alg == ALG_HASH_RURI ? sipmsg_ruri(msg) : (struct sip_str){ NULL, 0 };
+    struct sip_uri u;
+    if (alg == ALG_HASH_CALLID)
+        sip_str_copy(sipmsg_call_id(msg), buf, sizeof buf);
+    else if (us.s && sip_uri_parse(us.s, us.len, &u) == 0)
+        snprintf(buf, sizeof buf, "%.*s@%.*s", (int)u.user.len, u.user.s ? u.user.s : "", (int)u.host.len,
+                 u.host.s ? u.host.s : "");
     return ds_hash(buf, strlen(buf));
 }
 

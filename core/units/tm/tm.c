@@ -17,14 +17,14 @@ struct tm_config tm_cfg;
 static const char *can_wait(struct coro *c)
 {
     struct sip_msg *msg = coro_msg(c);
-    if (msg && (msg->tx || (MSG_IS_REQUEST(msg->m) && !strcmp(msg->m->sip_method, "ACK"))))
+    if (msg && (msg->tx || (sipmsg_is_request(msg) && sipmsg_method_is(msg, "ACK"))))
         return NULL;
     return "its transaction has ended";
 }
 
-static int msg_reply_hook(struct sip_msg *req, osip_message_t *reply)
+static int msg_reply_hook(struct sip_msg *req, int code, const char *buf, size_t len)
 {
-    return tm_tx_reply_msg(req->tx, reply);
+    return tm_tx_reply_bytes(req->tx, code, buf, len);
 }
 
 /* ---- typed API ---- */
@@ -52,7 +52,7 @@ static int relay_checks(struct tm_tx *tx, char *err, size_t errlen)
 
 static int api_relay(struct sip_msg *msg, const char *uri, char *err, size_t errlen)
 {
-    if (MSG_IS_REQUEST(msg->m) && !strcmp(msg->m->sip_method, "ACK"))
+    if (sipmsg_is_request(msg) && sipmsg_method_is(msg, "ACK"))
         return proxy_forward(msg, uri, err, errlen);
     struct tm_tx *tx = msg->tx ? msg->tx : msg->replied ? NULL : tm_tx_get(msg);
     if (relay_checks(tx, err, errlen) != 0)
@@ -99,7 +99,7 @@ static const struct tm_api api = {
 static int l_relay(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
-    if (!MSG_IS_REQUEST(msg->m))
+    if (!sipmsg_is_request(msg))
         return luaL_error(L, "tm.relay needs a request");
     long timeout = 0;
     int opts = !lua_isnoneornil(L, 2);
@@ -121,7 +121,7 @@ static int l_relay(lua_State *L)
     }
     char err[256];
     int rc;
-    if (!strcmp(msg->m->sip_method, "ACK")) {
+    if (sipmsg_method_is(msg, "ACK")) {
         rc = proxy_forward(msg, NULL, err, sizeof err); /* ACK for a 2xx: end to end, statelessly */
     } else {
         struct tm_tx *tx = msg->tx;
@@ -155,7 +155,7 @@ static int l_relay(lua_State *L)
 static int l_reply(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
-    if (!MSG_IS_REQUEST(msg->m))
+    if (!sipmsg_is_request(msg))
         return luaL_error(L, "tm.reply needs a request");
     if (!msg->tx)
         return luaL_error(L, "tm.reply: the request has no transaction (an ACK, or it was already answered)");
@@ -222,7 +222,7 @@ static int tm_init(lua_State *L, char *err, size_t errlen)
     sip_reply_hook = tm_reply_hook;
     sip_route_done_hook = tm_route_done;
     coro_wait_guard_add(can_wait);
-    lua_msg_reply_hook = msg_reply_hook;
+    proxy_reply_hook = msg_reply_hook;
     return 0;
 }
 
@@ -232,7 +232,7 @@ static void tm_stop(void)
     sip_reply_hook = NULL;
     sip_route_done_hook = NULL;
     coro_wait_guard_remove(can_wait);
-    lua_msg_reply_hook = NULL;
+    proxy_reply_hook = NULL;
     unsigned long active = tm_active;
     tm_tx_release_all();
     if (tm_created)

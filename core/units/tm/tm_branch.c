@@ -118,7 +118,8 @@ static void branch_sent(void *arg, const struct sip_addr *dst, const char *buf, 
             snprintf(why, sizeof why, "cannot send: %s", err ? err : "error");
             set_why(br, why);
         } else {
-            ls_log(LS_LOG_WARN, "tm", "%s %s: cannot send: %s", tx->method, tx->req->m->call_id->number, err);
+            ls_log(LS_LOG_WARN, "tm", "%s %.*s: cannot send: %s", tx->method, (int)sipmsg_call_id(tx->req).len,
+                   sipmsg_call_id(tx->req).s, err);
             branch_final_local(br, 503, err);
         }
     } else {
@@ -193,38 +194,38 @@ static void retrans_fired(evutil_socket_t fd, short what, void *arg)
  * §17.1.1.3): same R-URI, top Via, From, Call-ID, CSeq number and Route; To from the reply for ACK.
  * br->out may also be an ACK built here before: it carries the same fields, so the result is the
  * same as from the request. */
-static int hop_request(struct tm_branch *br, const char *method, const osip_to_t *to, char **out, size_t *len)
+static int hop_request(struct tm_branch *br, const char *method, const struct sip_msg *reply, char **out,
+                       size_t *len)
 {
-    osip_message_t *p, *n;
-    if (!br->out || osip_message_init(&p) != 0)
+    const char *why;
+    struct sip_msg *p;
+    if (!br->out || !(p = sipmsg_parse(br->out->buf, br->out->len, NULL, &why)))
         return -1;
-    int rc = -1;
-    if (osip_message_parse(p, br->out->buf, br->out->len) != 0 || osip_message_init(&n) != 0) {
-        osip_message_free(p);
+    struct sip_str ruri = sipmsg_ruri(p), via = sipmsg_header(p, "Via", 0), from = sipmsg_header(p, "From", 0),
+                   to = sipmsg_header(reply ? reply : p, "To", 0), cid = sipmsg_call_id(p), v;
+    uint32_t cseq;
+    if (!ruri.s || !via.s || !from.s || !to.s || !cid.s || sipmsg_cseq(p, &cseq, NULL) != 0) {
+        sipmsg_unref(p);
         return -1;
     }
-    osip_message_set_method(n, osip_strdup(method));
-    osip_message_set_version(n, osip_strdup("SIP/2.0"));
-    osip_uri_clone(p->req_uri, &n->req_uri);
-    osip_via_t *via = osip_list_get(&p->vias, 0), *v;
-    if (via && osip_via_clone(via, &v) == 0)
-        osip_list_add(&n->vias, v, -1);
-    osip_from_clone(p->from, &n->from);
-    osip_to_clone(to ? to : p->to, &n->to);
-    osip_call_id_clone(p->call_id, &n->call_id);
-    osip_cseq_clone(p->cseq, &n->cseq);
-    osip_free(n->cseq->method);
-    n->cseq->method = osip_strdup(method);
-    osip_route_t *r, *rc2;
-    for (int i = 0; (r = osip_list_get(&p->routes, i)) != NULL; i++)
-        if (osip_route_clone(r, &rc2) == 0)
-            osip_list_add(&n->routes, rc2, -1);
-    osip_message_set_max_forwards(n, "70");
-    osip_message_set_content_length(n, "0");
-    rc = sipmsg_print(n, out, len);
-    osip_message_free(n);
-    osip_message_free(p);
-    return rc;
+    size_t cap = 256 + ruri.len + via.len + from.len + to.len + cid.len + br->out->len;
+    char *b = malloc(cap);
+    if (!b) {
+        sipmsg_unref(p);
+        return -1;
+    }
+    size_t n = (size_t)snprintf(b, cap, "%s %.*s SIP/2.0\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s\r\n"
+                                "Call-ID: %.*s\r\nCSeq: %u %s\r\n", method, (int)ruri.len, ruri.s, (int)via.len,
+                                via.s, (int)from.len, from.s, (int)to.len, to.s, (int)cid.len, cid.s, cseq, method);
+    struct sip_hdr_iter it;
+    sipmsg_iter_init(&it, p, "Route");
+    while (sipmsg_iter_next(&it, &v) && n + v.len + 64 < cap)
+        n += (size_t)snprintf(b + n, cap - n, "Route: %.*s\r\n", (int)v.len, v.s);
+    n += (size_t)snprintf(b + n, cap - n, "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    sipmsg_unref(p);
+    *out = b;
+    *len = n;
+    return 0;
 }
 
 /* ACK a negative final reply to an INVITE; from then on br->out is that ACK (what a
@@ -233,7 +234,7 @@ static void send_ack(struct tm_branch *br, const struct sip_msg *reply)
 {
     char *out;
     size_t len;
-    if (hop_request(br, "ACK", reply->m->to, &out, &len) != 0)
+    if (hop_request(br, "ACK", reply, &out, &len) != 0)
         return;
     transport_send(&br->out->dst, 0, out, len);
     struct tm_sent *ack = sent_new(&br->out->dst, out, len);
@@ -241,7 +242,7 @@ static void send_ack(struct tm_branch *br, const struct sip_msg *reply)
         free(br->out);
         br->out = ack;
     }
-    osip_free(out);
+    free(out);
 }
 
 /* Only for a pending branch (it has br->run). */
@@ -348,19 +349,22 @@ static struct tm_branch *best_branch(struct tm_tx *tx)
 /* RFC 3261 §16.7 step 7: a 401/407 going upstream carries the challenges of all of them. */
 static void merge_challenges(struct tm_tx *tx, struct tm_branch *best)
 {
-    osip_message_t *to = best->reply->m;
+    static const char *names[] = { "WWW-Authenticate", "Proxy-Authenticate" };
     for (struct tm_branch *br = tx->branches; br; br = br->next) {
         if (br == best || !br->reply || (br->status != 401 && br->status != 407))
             continue;
-        osip_www_authenticate_t *w, *wc;
-        for (int j = 0; (w = osip_list_get(&br->reply->m->www_authenticates, j)) != NULL; j++)
-            if (osip_www_authenticate_clone(w, &wc) == 0)
-                osip_list_add(&to->www_authenticates, wc, -1);
-        for (int j = 0; (w = osip_list_get(&br->reply->m->proxy_authenticates, j)) != NULL; j++)
-            if (osip_www_authenticate_clone(w, &wc) == 0)
-                osip_list_add(&to->proxy_authenticates, wc, -1);
+        for (int k = 0; k < 2; k++) {
+            struct sip_hdr_iter it;
+            struct sip_str v;
+            sipmsg_iter_init(&it, br->reply, names[k]);
+            while (sipmsg_iter_next(&it, &v)) {
+                char *copy = strndup(v.s, v.len);
+                if (copy)
+                    sipmsg_header_append(best->reply, names[k], copy);
+                free(copy);
+            }
+        }
     }
-    osip_message_force_update(to);
 }
 
 /* No branch is pending: run on_failure, or send the best reply upstream. */
@@ -390,28 +394,31 @@ static void branch_set_check(struct tm_tx *tx)
 static void branch_final_local(struct tm_branch *br, int code, const char *why)
 {
     struct tm_tx *tx = br->tx;
-    osip_message_t *r = proxy_build_reply(tx->req, code, NULL); /* pending: tx is not trimmed */
+    size_t len;
+    const char *perr;
+    char *r = proxy_build_reply(tx->req, code, NULL, NULL, NULL, 0, &len); /* pending: tx is not trimmed */
     branch_final(br, code, 1);
     set_why(br, why);
     if (r)
-        br->reply = sipmsg_wrap(r);
-    tm_debug("%s %s: branch %u gets a local %d (%s)", tx->method, tx->req->m->call_id->number, br->no, code, why);
+        br->reply = sipmsg_parse(r, len, NULL, &perr);
+    free(r);
+    tm_debug("%s %.*s: branch %u gets a local %d (%s)", tx->method, (int)sipmsg_call_id(tx->req).len,
+             sipmsg_call_id(tx->req).s, br->no, code, why);
     branch_set_check(tx);
 }
 
 static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg *rpl)
 {
-    osip_message_t *m = rpl->m;
-    int code = m->status_code;
-    if (!m->cseq->method || strcmp(m->cseq->method, tx->method) != 0) {
-        if (m->cseq->method && !strcmp(m->cseq->method, "CANCEL") && br->run)
+    int code = sipmsg_status(rpl);
+    if (!sipmsg_method_is(rpl, tx->method)) {
+        if (sipmsg_method_is(rpl, "CANCEL") && br->run)
             event_del(&br->run->cancel_ev); /* our CANCEL was answered */
         return;
     }
     if (!br->pending) { /* retransmission, or a reply after our timeout */
         if (tx->invite && code >= 300 && !br->local_reply)
             send_ack(br, rpl);
-        else if (tx->invite && code >= 200 && code < 300 && via_pop(m) == 0)
+        else if (tx->invite && code >= 200 && code < 300 && via_pop(rpl) == 0)
             tm_tx_forward_reply(tx, rpl); /* every 2xx goes upstream */
         return;
     }
@@ -428,7 +435,7 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
             send_cancel(br);
         if (tx->on_reply != LUA_NOREF)
             run_callback(tx, &tx->on_reply, 0, rpl, callback_done);
-        if (code > 100 && via_pop(m) == 0)
+        if (code > 100 && via_pop(rpl) == 0)
             tm_tx_forward_reply(tx, rpl);
         return;
     }
@@ -439,7 +446,7 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
         run_callback(tx, &tx->on_reply, 0, rpl, callback_done);
     if (!tx->linked)
         return;
-    if (via_pop(m) != 0)
+    if (via_pop(rpl) != 0)
         return;
     if (code < 300) {
         if (tx->local) {
@@ -457,10 +464,12 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
 /* The branch a reply belongs to, from its top Via, or NULL. */
 static struct tm_branch *reply_branch(struct sip_msg *rpl)
 {
-    osip_via_t *via = osip_list_get(&rpl->m->vias, 0);
+    struct sip_via via;
+    char branch[128];
     unsigned idx, bno;
     unsigned long long id;
-    if (!via || tm_branch_decode(via_param(via, "branch"), &idx, &id, &bno) != 0)
+    if (sipmsg_top_via(rpl, &via) != 0 || !via.branch.s ||
+        tm_branch_decode(sip_str_copy(via.branch, branch, sizeof branch), &idx, &id, &bno) != 0)
         return NULL;
     struct tm_tx *tx = tm_tx_by_id(idx, id);
     return tx ? tm_branch_get(tx, bno) : NULL;

@@ -136,8 +136,8 @@ void tm_tx_release(struct tm_tx *tx);
 struct tm_tx *tm_tx_by_id(unsigned idx, unsigned long long id);
 struct tm_tx *tm_tx_get(struct sip_msg *msg);
 struct tm_tx *tm_tx_lookup(struct sip_msg *msg);
-/* Send a reply built for tx->req upstream (takes ownership of r). 0 or -1. */
-int tm_tx_reply_msg(struct tm_tx *tx, osip_message_t *r);
+/* Send reply bytes built for tx->req upstream. 0 or -1. */
+int tm_tx_reply_bytes(struct tm_tx *tx, int code, const char *buf, size_t len);
 int tm_tx_reply(struct tm_tx *tx, int code, const char *reason);
 /* Send a received/stored reply upstream (our Via already removed); final ones complete tx. */
 int tm_tx_forward_reply(struct tm_tx *tx, struct sip_msg *reply);

@@ -149,13 +149,14 @@ struct tm_tx *tm_tx_new(struct sip_msg *req, const char *key, unsigned idx)
     int up_port = 0;
     enum sip_proto up_proto = PROTO_UDP;
     if (key) {
-        osip_via_t *via = osip_list_get(&req->m->vias, 0);
-        if (via_reply_target(via, up_host, sizeof up_host, &up_port, &up_proto) != 0) {
+        struct sip_via via;
+        if (sipmsg_top_via(req, &via) != 0 || via_reply_target(&via, up_host, sizeof up_host, &up_port, &up_proto) != 0) {
             addr_ip_port(&req->src.addr.sa, up_host, sizeof up_host, &up_port);
             up_proto = req->src.addr.proto;
         }
     }
-    const char *method = req->m->sip_method;
+    char method[32];
+    sip_str_copy(sipmsg_method(req), method, sizeof method);
     size_t klen = key ? strlen(key) + 1 : 0, mlen = strlen(method) + 1, hlen = strlen(up_host) + 1;
     struct tm_tx *tx = calloc(1, sizeof *tx + klen + mlen + hlen);
     if (!tx)
@@ -280,21 +281,22 @@ struct tm_tx *tm_tx_by_id(unsigned idx, unsigned long long id)
 
 /* The match key of a received request: RFC 3261 branch + sent-by, or for RFC 2543 peers what
  * identifies the transaction apart from the method (§17.2.3). Returns its hash. */
-static uint64_t request_key(osip_message_t *m, char *key, size_t len)
+static uint64_t request_key(const struct sip_msg *m, char *key, size_t len)
 {
-    osip_via_t *via = osip_list_get(&m->vias, 0);
-    const char *branch = via ? via_param(via, "branch") : NULL;
-    const char *host = via && via->host ? via->host : "", *port = via && via->port ? via->port : "5060";
-    if (branch && !strncmp(branch, BRANCH_COOKIE, strlen(BRANCH_COOKIE))) {
-        snprintf(key, len, "%s|%s:%s", branch, host, port);
+    struct sip_via via;
+    int have = sipmsg_top_via(m, &via) == 0;
+    struct sip_str branch = have ? via.branch : (struct sip_str){ NULL, 0 };
+    struct sip_str host = have ? via.host : (struct sip_str){ "", 0 };
+    int port = have && via.port ? via.port : 5060;
+    if (branch.len >= 7 && !strncmp(branch.s, BRANCH_COOKIE, strlen(BRANCH_COOKIE))) {
+        snprintf(key, len, "%.*s|%.*s:%d", (int)branch.len, branch.s, (int)host.len, host.s, port);
     } else {
-        char *ruri = NULL;
-        if (m->req_uri)
-            osip_uri_to_str(m->req_uri, &ruri);
-        snprintf(key, len, "2543|%s|%s|%s|%s|%s:%s|%s", ruri ? ruri : "", m->call_id ? m->call_id->number : "",
-                 m->cseq ? m->cseq->number : "", sipmsg_tag(m->from) ? sipmsg_tag(m->from) : "", host, port,
-                 branch ? branch : "");
-        osip_free(ruri);
+        struct sip_str ruri = sipmsg_ruri(m), cid = sipmsg_call_id(m), ftag = sipmsg_from_tag(m);
+        uint32_t cseq = 0;
+        sipmsg_cseq(m, &cseq, NULL);
+        snprintf(key, len, "2543|%.*s|%.*s|%u|%.*s|%.*s:%d|%.*s", (int)ruri.len, ruri.s ? ruri.s : "",
+                 (int)cid.len, cid.s ? cid.s : "", cseq, (int)ftag.len, ftag.s ? ftag.s : "", (int)host.len,
+                 host.s, port, (int)branch.len, branch.s ? branch.s : "");
     }
     return fnv1a_str(FNV_SEED, key);
 }
@@ -312,20 +314,21 @@ struct tm_tx *tm_tx_lookup(struct sip_msg *msg)
     if (msg->tx)
         return msg->tx;
     char key[1024];
-    unsigned idx = (unsigned)request_key(msg->m, key, sizeof key);
-    const char *method = msg->m->sip_method;
+    unsigned idx = (unsigned)request_key(msg, key, sizeof key);
+    char method[32];
+    sip_str_copy(sipmsg_method(msg), method, sizeof method);
     return find(idx, key, !strcmp(method, "ACK") ? "INVITE" : method);
 }
 
 struct tm_tx *tm_tx_get(struct sip_msg *msg)
 {
-    if (!MSG_IS_REQUEST(msg->m) || !strcmp(msg->m->sip_method, "ACK"))
+    if (!sipmsg_is_request(msg) || sipmsg_method_is(msg, "ACK"))
         return NULL;
     struct tm_tx *tx = tm_tx_lookup(msg);
     if (tx)
         return tx;
     char key[1024];
-    unsigned idx = (unsigned)request_key(msg->m, key, sizeof key);
+    unsigned idx = (unsigned)request_key(msg, key, sizeof key);
     return tm_tx_new(msg, key, idx);
 }
 
@@ -359,7 +362,7 @@ static void tx_completed(struct tm_tx *tx)
     }
 }
 
-static int send_reply_bytes(struct tm_tx *tx, char *buf, size_t len, int code)
+static int send_reply_bytes(struct tm_tx *tx, const char *buf, size_t len, int code)
 {
     if (tx->status >= 200)
         return -1;
@@ -377,42 +380,41 @@ static int send_reply_bytes(struct tm_tx *tx, char *buf, size_t len, int code)
     return rc;
 }
 
-int tm_tx_reply_msg(struct tm_tx *tx, osip_message_t *r)
+int tm_tx_reply_bytes(struct tm_tx *tx, int code, const char *buf, size_t len)
 {
-    char *out;
-    size_t len;
-    int code = r->status_code, rc = -1;
-    if (tx->status < 200 && !tx->local && sipmsg_print(r, &out, &len) == 0) {
-        rc = send_reply_bytes(tx, out, len, code);
-        osip_free(out);
-    }
-    osip_message_free(r);
-    return rc;
+    if (tx->status >= 200 || tx->local)
+        return -1;
+    return send_reply_bytes(tx, buf, len, code);
 }
 
 int tm_tx_reply(struct tm_tx *tx, int code, const char *reason)
 {
     if (!tx->req)
         return -1; /* trimmed: it has its final reply */
-    osip_message_t *r = proxy_build_reply(tx->req, code, reason);
-    return r ? tm_tx_reply_msg(tx, r) : -1;
+    size_t len;
+    char *buf = proxy_build_reply(tx->req, code, reason, NULL, NULL, 0, &len);
+    if (!buf)
+        return -1;
+    int rc = tm_tx_reply_bytes(tx, code, buf, len);
+    free(buf);
+    return rc;
 }
 
 int tm_tx_forward_reply(struct tm_tx *tx, struct sip_msg *reply)
 {
     char *out;
     size_t len;
-    int code = reply->m->status_code;
+    int code = sipmsg_status(reply);
     if (tx->local)
         return -1;
-    if (sipmsg_print(reply->m, &out, &len) != 0)
+    if (sipmsg_print(reply, &out, &len) != 0)
         return -1;
     int rc;
     if (tx->status >= 200)
         rc = code >= 200 && code < 300 ? send_up(tx, out, len) : -1; /* more 2xx go up, end to end */
     else
         rc = send_reply_bytes(tx, out, len, code);
-    osip_free(out);
+    free(out);
     return rc;
 }
 
@@ -429,7 +431,7 @@ static void wait_fired(evutil_socket_t fd, short what, void *arg)
 {
     struct tm_tx *tx = arg;
     if (tx->invite && tx->status >= 300 && !tx->acked)
-        tm_debug("%s %s: no ACK for our %d (timer H)", tx->method, tx->req ? tx->req->m->call_id->number : tx->key,
+        tm_debug("%s %s: no ACK for our %d (timer H)", tx->method, tx->key ? tx->key : "",
                  tx->status);
     tm_tx_release(tx);
 }
@@ -441,7 +443,7 @@ static void cancel_invite(struct tm_tx *inv)
     if (inv->status >= 200 || inv->canceled)
         return;
     inv->canceled = 1;
-    tm_debug("INVITE %s cancelled", inv->req->m->call_id->number);
+    tm_debug("INVITE %.*s cancelled", (int)sipmsg_call_id(inv->req).len, sipmsg_call_id(inv->req).s);
     if (tm_branches_pending(inv))
         tm_cancel_branches(inv);
     else
@@ -450,10 +452,9 @@ static void cancel_invite(struct tm_tx *inv)
 
 int tm_request_hook(struct sip_msg *msg)
 {
-    osip_message_t *m = msg->m;
-    const char *method = m->sip_method;
-    char key[1024];
-    unsigned idx = (unsigned)request_key(m, key, sizeof key);
+    char method[32], key[1024];
+    sip_str_copy(sipmsg_method(msg), method, sizeof method);
+    unsigned idx = (unsigned)request_key(msg, key, sizeof key);
     struct tm_tx *tx;
     if (!strcmp(method, "ACK")) {
         tx = find(idx, key, "INVITE");
@@ -498,8 +499,8 @@ void tm_route_done(struct sip_msg *msg, int failed)
         return;
     }
     if (tx->status < 200 && !tx->nbranches && !tx->suspended) {
-        tm_debug("%s %s dropped: the route neither replied nor relayed", tx->method,
-                 msg->m->call_id ? msg->m->call_id->number : "");
+        tm_debug("%s %.*s dropped: the route neither replied nor relayed", tx->method,
+                 (int)sipmsg_call_id(msg).len, sipmsg_call_id(msg).s ? sipmsg_call_id(msg).s : "");
         tm_tx_release(tx);
     }
 }

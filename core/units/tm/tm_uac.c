@@ -125,6 +125,7 @@ void tm_uac_finish(struct tm_tx *tx, struct tm_branch *br)
     /* linger to absorb retransmitted final replies (and ACK negative INVITE ones) */
     ls_timer_arm(&tx->wait_ev, tm_cfg.wait_timer);
     tm_tx_trim_later(tx);
+    char reason[256];
     if (!done)
         return;
     if (!br)
@@ -134,10 +135,30 @@ void tm_uac_finish(struct tm_tx *tx, struct tm_branch *br)
     else if (br->local_reply)
         done(408, "Request Timeout", NULL, arg);
     else
-        done(br->status, br->reply->m->reason_phrase ? br->reply->m->reason_phrase : "", br->reply, arg);
+        done(br->status, sip_str_copy(sipmsg_reason(br->reply), reason, sizeof reason), br->reply, arg);
 }
 
 /* ---- Lua: tm.request{...} ---- */
+
+/* headers: lower-case full names; repeated ones joined with ", " (the table is on top of L) */
+static void add_header(void *arg, const char *name, struct sip_str value)
+{
+    lua_State *L = arg;
+    char full[128];
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof full; i++)
+        full[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    full[i] = '\0';
+    if (lua_getfield(L, -1, full) == LUA_TSTRING) {
+        lua_pushliteral(L, ", ");
+        lua_pushlstring(L, value.s, value.len);
+        lua_concat(L, 3);
+    } else {
+        lua_pop(L, 1);
+        lua_pushlstring(L, value.s, value.len);
+    }
+    lua_setfield(L, -2, full);
+}
 
 static void push_reply_table(lua_State *L, int status, const char *reason, struct sip_msg *reply)
 {
@@ -146,47 +167,13 @@ static void push_reply_table(lua_State *L, int status, const char *reason, struc
     lua_setfield(L, -2, "status");
     lua_pushstring(L, reason);
     lua_setfield(L, -2, "reason");
-    lua_newtable(L); /* headers: lower-case full names; repeated ones joined with ", " */
-    char *text = NULL;
-    size_t len = 0;
-    const char *body = "";
-    size_t body_len = 0;
-    if (reply && sipmsg_print(reply->m, &text, &len) == 0) {
-        char *p = strstr(text, "\r\n"), *end = strstr(text, "\r\n\r\n");
-        if (end) {
-            body = end + 4;
-            body_len = len - (size_t)(body - text);
-        }
-        while (p && end && p < end) {
-            char *line = p + 2, *eol = strstr(line, "\r\n"), *colon = memchr(line, ':', (size_t)(eol - line));
-            p = eol;
-            if (!colon || eol == line)
-                continue;
-            char name[128], buf[128], full[128];
-            snprintf(name, sizeof name, "%.*s", (int)(colon - line), line);
-            while (name[0] && (name[strlen(name) - 1] == ' ' || name[strlen(name) - 1] == '\t'))
-                name[strlen(name) - 1] = '\0';
-            snprintf(full, sizeof full, "%s", sipmsg_header_name(name, buf, sizeof buf));
-            for (char *c = full; *c; c++)
-                *c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-            const char *v = colon + 1;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            if (lua_getfield(L, -1, full) == LUA_TSTRING) {
-                lua_pushliteral(L, ", ");
-                lua_pushlstring(L, v, (size_t)(eol - v));
-                lua_concat(L, 3);
-            } else {
-                lua_pop(L, 1);
-                lua_pushlstring(L, v, (size_t)(eol - v));
-            }
-            lua_setfield(L, -2, full);
-        }
-    }
+    lua_newtable(L);
+    if (reply)
+        sipmsg_header_each(reply, add_header, L);
     lua_setfield(L, -2, "headers");
-    lua_pushlstring(L, body, body_len);
+    struct sip_str body = reply ? sipmsg_body(reply) : (struct sip_str){ "", 0 };
+    lua_pushlstring(L, body.s ? body.s : "", body.len);
     lua_setfield(L, -2, "body");
-    osip_free(text);
 }
 
 static void lua_request_done(int status, const char *reason, struct sip_msg *reply, void *arg)
