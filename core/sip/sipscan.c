@@ -95,12 +95,9 @@ static int params_ok(const char *p, const char *end)
             if (p < end && *p == '"') {
                 if (!(p = quoted_end(p, end)))
                     return -1;
-            } else {
-                const char *v = p;
+            } else { /* an empty value ("tag=") is tolerated */
                 while (p < end && *p != ';' && !is_ws(*p) && *p != ',')
                     p++;
-                if (p == v)
-                    return -1;
             }
         }
     }

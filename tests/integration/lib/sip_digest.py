@@ -4,7 +4,7 @@
   sip_digest.py --port P [--user U --password PW] [--alg MD5|SHA-256] [--wait S]
                 [--ha1-only] [--tamper-nonce] [--timeout S] [FILE|-]
 
-The request (a file or stdin, CRLF line ends; @LADDR@/@LPORT@ are replaced by the socket's
+The request (a file or stdin, CRLF line ends; @PROTO@ (UDP), @LADDR@/@LPORT@ are replaced by the socket's
 address as in sip_raw.py) is sent; every reply is printed followed by '----'. When the final
 reply is 401 or 407, the challenge of algorithm --alg (default: the first offered) is answered
 the way a phone does: the request is sent again with CSeq + 1, a new Via branch and an
@@ -70,7 +70,7 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((a.host, 0))
     laddr, lport = s.getsockname()[:2]
-    data = data.replace(b"@LADDR@", laddr.encode()).replace(b"@LPORT@", str(lport).encode())
+    data = data.replace(b"@PROTO@", b"UDP").replace(b"@LADDR@", laddr.encode()).replace(b"@LPORT@", str(lport).encode())
     dst = (a.host, a.port)
     final = transact(s, dst, data, a.timeout)
     if final is None:
