@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hash-callid: every request of one call (INVITE, ACK, BYE; no record-route, each one selected
 # afresh) goes to the same UAS; over HTTP the same Call-ID always picks the same destination and
-# different ones spread; hash-from / hash-to / hash-ruri are deterministic too.
+# different ones spread; hash-from / hash-to / hash-ruri / hash-callid each follow their own header
+# (From, To, R-URI, Call-ID) and no other.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/http.sh"
 need_tm
@@ -22,12 +23,37 @@ for i in $(seq 1 12); do
     seen[$du]=1
 done
 [ "${#seen[@]}" -ge 2 ] || fail "12 Call-IDs all hashed to one destination"
-for alg in hash-from hash-to hash-ruri 1 2 3; do
-    expect_http 200 "$alg" -H "From: <sip:alice@example.com>;tag=1" -H "To: <sip:bob@example.com>" "/select?alg=$alg"
-    a=$(json_get "$HTTP_BODY" du)
-    expect_http 200 "$alg" -H "From: <sip:alice@example.com>;tag=2" -H "To: <sip:bob@example.com>" "/select?alg=$alg"
-    [ "$(json_get "$HTTP_BODY" du)" = "$a" ] || fail "$alg is not deterministic"
-done
+# pick ALG FROM_USER TO_USER RURI_USER CALLID: the destination chosen for such a request
+pick() {
+    expect_http 200 "select $1" -H "From: <sip:$2@example.com>;tag=$RANDOM" -H "To: <sip:$3@example.com>" \
+        -H "Call-ID: $5" "/select?alg=$1&ruri=sip:$4@example.com"
+    [[ $HTTP_BODY =~ \"du\":\"([^\"]*)\" ]] || fail "select $1: no du in $HTTP_BODY"
+    echo "${BASH_REMATCH[1]}"
+}
+# Each hash algorithm follows its own header (the choice moves when only it varies) and only it
+# (the choice stays when everything else varies). Arguments: ALG and the field it hashes (1-4:
+# From user, To user, R-URI user, Call-ID).
+check_hash() {
+    local alg=$1 own=$2 i k a moved stays ref
+    local -A dests=()
+    for i in $(seq 1 12); do
+        a=(x f t r c)
+        a[$own]=v$i
+        dests[$(pick "$alg" "${a[1]}" "${a[2]}" "${a[3]}" "${a[4]}")]=1
+    done
+    [ "${#dests[@]}" -ge 2 ] || fail "$alg: 12 different values of its own field all chose ${!dests[*]}"
+    for i in $(seq 1 6); do
+        a=(x f$i t$i r$i c$i)
+        a[$own]=fixed
+        moved=$(pick "$alg" "${a[1]}" "${a[2]}" "${a[3]}" "${a[4]}")
+        ref=${ref:-$moved}
+        [ "$moved" = "$ref" ] || fail "$alg: the choice moved ($ref, then $moved) when only other fields varied"
+    done
+}
+check_hash hash-from 1; check_hash 1 1
+check_hash hash-to 2;   check_hash 2 2
+check_hash hash-ruri 3; check_hash 3 3
+check_hash hash-callid 4
 
 for i in 1 2 3; do
     p=U$i

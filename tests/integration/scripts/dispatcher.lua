@@ -6,7 +6,8 @@
 --   DS_ALG       algorithm for SIP requests (default round-robin); DS_SET (default 1)
 --   DS_NO_RR     set: do not record-route, select a destination for every request (ACK and BYE too)
 -- HTTP routes (on_http, the request is SIP-shaped so dispatcher.select works on it):
---   /select?set=&alg=&n=   select n times (default 1): {"du": last du or false, "counts": {du = n}}
+--   /select?set=&alg=&n=&ruri=   select n times (default 1): {"du": last du or false, "counts": {du = n}};
+--                                ruri: the R-URI to set first (for hash-ruri)
 --   /state?set=&uri=&state= dispatcher.set_state through pcall: {"ok":..., "err":...}
 --   /list, /reload         dispatcher.list(), dispatcher.reload() ({ok, err, bad_lines})
 local params = { list = os.getenv("DS_LIST"), ping_interval = 0 }
@@ -63,6 +64,7 @@ end
 function on_http(req)
   local q = req.query
   if req.path == "/select" then
+    if q.ruri then req.ruri = q.ruri end
     local counts, du = {}, false
     for _ = 1, tonumber(q.n or "1") do
       if dispatcher.select(req, tonumber(q.set or "1"), tonumber(q.alg) or q.alg or "round-robin") then
