@@ -75,9 +75,9 @@ echo "mutate.sh: building a copy in $S"
 
 run_tests() {   # run_tests "t1 t2" LOG: 0 when they all pass
     if [ "$all" = 1 ]; then
-        ctest --test-dir "$S/build" -j2 >"$2" 2>&1
+        ctest --test-dir "$S/build" -j2 --output-on-failure >"$2" 2>&1
     else
-        ctest --test-dir "$S/build" -j2 -R "$(regex "$1")" >"$2" 2>&1 &&
+        ctest --test-dir "$S/build" -j2 --output-on-failure -R "$(regex "$1")" >"$2" 2>&1 &&
             ! grep -q 'No tests were found' "$2"
     fi
 }

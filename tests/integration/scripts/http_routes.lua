@@ -21,7 +21,7 @@ end
 function on_http(req)
   local p = req.path
   if p == "/test" then
-    sip.sleep(100)
+    sip.sleep(tonumber(req.query.ms) or 100)
     return reply_json(req, 200, { call_id = req.call_id, from = req.from, to = req.to, cseq = req.cseq,
                                   from_tag = req.from_tag, ruri = req.ruri, via = req:header("Via"),
                                   method = req.method, x = req:header("X-Test") })
