@@ -4,6 +4,28 @@ config = { log = { level = "info" } }
 
 local ticks = 0
 
+local function now_ms()   -- wall clock in ms (blocking, fine for a test)
+  local f = io.popen("date +%s%3N")
+  local v = f:read("n")
+  f:close()
+  return v
+end
+
+-- timers set in the order 300, 100, 200, 0 ms fire in delay order, none before its delay.
+-- Returns the time they were set. (libevent counts a delay from the time its loop iteration
+-- began, so the clock is read before sip.sleep(0) starts a new iteration: now_ms() blocks.)
+local function timer_order()
+  local t0, fired = now_ms(), {}
+  sip.sleep(0)
+  for _, d in ipairs({ 300, 100, 200, 0 }) do
+    sip.after(d, function()
+      fired[#fired + 1] = d
+      sip.log("info", "api: timer ", d, " after ", now_ms() - t0, " ms, order ", table.concat(fired, ","))
+    end)
+  end
+  return t0
+end
+
 function on_start()
   sip.log("debug", "api: debug line")            -- hidden at info level
   sip.log("info", "api: start ", 1, " ", true, " ", nil)
@@ -13,12 +35,13 @@ function on_start()
   sip.after(100, function() sip.log("info", "api: after fired") end)
   local never = sip.after(200, function() sip.log("info", "api: cancelled timer fired") end)
   sip.log("info", "api: cancel=", tostring(never:cancel()), " again=", tostring(never:cancel()))
+  local e0 = timer_order()
   local every
   every = sip.every(50, function()
     ticks = ticks + 1
     if ticks == 3 then
       every:cancel()
-      sip.log("info", "api: every stopped after ", ticks)
+      sip.log("info", "api: every stopped after ", ticks, " ticks, ", now_ms() - e0, " ms")
     end
   end)
   sip.spawn(function(a, b)
