@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Probing with tm (ping_interval 1 s, ping_timeout 300 ms, thresholds 2): two destinations
-# flagged P answer OPTIONS and stay up (latency listed); one stops answering and goes inactive
+# Probing with tm (ping_interval 1 s, ping_timeout 300 ms, probing_threshold 2,
+# inactive_threshold 3): two destinations flagged P answer OPTIONS and stay up (latency listed);
+# one stops answering and goes inactive
 # (IP) after two failed probes, priority selection moves to the other; once it answers again it
-# is active after two answered probes and chosen again. Metrics show up/down and probe counters.
+# is active after three answered probes (inactive_threshold), not before, and chosen again.
+# Metrics show up/down and probe counters.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/http.sh"
 need_tm
 
 free_port U1; free_port U2
 export DS_LIST=$T/dispatcher.list
-export DS_PARAMS="ping_interval = 1, ping_timeout = 300, probing_threshold = 2, inactive_threshold = 2, ping_from = 'sip:prober@lunasip.test'"
+export DS_PARAMS="ping_interval = 1, ping_timeout = 300, probing_threshold = 2, inactive_threshold = 3, ping_from = 'sip:prober@lunasip.test'"
 printf '1 sip:127.0.0.1:%s AP 10\n1 sip:127.0.0.1:%s 8 5 ping_from=sip:other@lunasip.test\n' "$U1" "$U2" >"$DS_LIST"
 start_sipp_uas uas1 "$SIPP_DIR/dispatcher_uas_options.xml" "$U1" -m 1000
 start_sipp_uas uas2 "$SIPP_DIR/dispatcher_uas_options.xml" "$U2" -m 1000
@@ -53,7 +55,16 @@ grep -qE '^lunasip_dispatcher_probes_failed_total [1-9]' <<<"$HTTP_BODY" || fail
 grep -qE '^lunasip_dispatcher_probes_total [1-9]' <<<"$HTTP_BODY" || fail "no probes counted"
 
 start_sipp_uas uas1b "$SIPP_DIR/dispatcher_uas_options.xml" "$U1" -m 1000
-wait_flags "$U1" AP 5
+# back only after inactive_threshold (3) answered probes: never AP while it answered fewer
+for ((i = 0; i < 80; i++)); do
+    f=$(flags_of "$U1")
+    n=$(sip_count "$T/uas1b_msg.log" '^OPTIONS ')   # read after the flags: never fewer than then
+    [[ $f == "AP "* ]] && break
+    [[ $f == "IP "* ]] || fail "destination $U1 is '$f' while coming back (expected IP, then AP)"
+    sleep 0.1
+done
+[[ $f == "AP "* ]] || fail "destination $U1 not AP 8 s after it answers again: $f"
+[ "$n" -ge 3 ] || fail "destination $U1 active again after $n answered probes (inactive_threshold = 3)"
 assert_log "127.0.0.1:$U1 is up again" "the up message"
 [ "$(selected)" = "sip:127.0.0.1:$U1" ] || fail "selection did not come back to the first destination"
 hcurl /metrics
