@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The built-in API's answers: /health (every field), /api/units (with tm loaded), POST /api/reload (a broken script: 400 with
 # the reason and the old routes still serve; a good one: 200 and the new routes serve), and
-# the errors: malformed JSON 400, unknown path 404, wrong method 405, oversized body 413.
+# the errors: malformed JSON 400, unknown path 404, wrong method 405 with Allow, oversized body 413.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/http.sh"
 
@@ -10,26 +10,28 @@ if have_tm; then export WITH_TM=1; else skip_part "tm.so not built: /api/units l
 start_http "$T/script.lua"
 
 # /health: every field (status, version as -V prints it, uptime_s counting, coroutines alive)
-health() {   # health FIELD: that field of GET /health
+health() {   # health FIELD...: GET /health, then set H_<FIELD> for each FIELD
+    local f
     expect_http 200 "/health" /health
-    json_get "$HTTP_BODY" "$1"
+    for f in "$@"; do printf -v "H_$f" '%s' "$(json_get "$HTTP_BODY" "$f")"; done
 }
-[ "$(health status)" = ok ] || fail "/health status: $HTTP_BODY"
-version=$("$LUNASIP_BIN" -V | awk '{print $2}')
-[ "$(health version)" = "$version" ] || fail "/health version is not $version: $HTTP_BODY"
-up1=$(health uptime_s)
+health status version uptime_s coroutines
+[ "$H_status" = ok ] || fail "/health status: $HTTP_BODY"
+version=$("$LUNASIP_BIN" -V | awk 'NR == 1 {print $2}')
+[ "$H_version" = "$version" ] || fail "/health version is not $version: $HTTP_BODY"
+up1=$H_uptime_s idle=$H_coroutines
 [[ $up1 =~ ^[0-9]+$ ]] && [ "$up1" -le 5 ] || fail "/health uptime_s of a server just started: $HTTP_BODY"
-idle=$(health coroutines)
 [[ $idle =~ ^[0-9]+$ ]] || fail "/health coroutines: $HTTP_BODY"
 curl -s --max-time 10 -o /dev/null "http://127.0.0.1:$HTTP_PORT/slow?ms=2200" &
 slow=$!
 sleep 1
-busy=$(health coroutines)
-[ "$busy" -eq $((idle + 1)) ] || fail "/health coroutines: $idle idle, $busy with one route asleep (expected $((idle + 1)))"
+health coroutines
+[ "$H_coroutines" -eq $((idle + 1)) ] ||
+    fail "/health coroutines: $idle idle, $H_coroutines with one route asleep (expected $((idle + 1)))"
 wait "$slow"
-up2=$(health uptime_s)
-[ "$up2" -ge $((up1 + 2)) ] || fail "/health uptime_s went from $up1 to $up2 in over 2 s"
-[ "$(health coroutines)" -eq "$idle" ] || fail "/health coroutines after the route ended: $HTTP_BODY"
+health uptime_s coroutines
+[ "$H_uptime_s" -ge $((up1 + 2)) ] || fail "/health uptime_s went from $up1 to $H_uptime_s in over 2 s"
+[ "$H_coroutines" -eq "$idle" ] || fail "/health coroutines after the route ended: $HTTP_BODY"
 
 expect_http 200 "/api/units" /api/units
 python3 -c 'import json,sys
@@ -44,10 +46,14 @@ expect_http 400 "malformed JSON" -X POST -H 'Content-Type: application/json' -d 
 [[ $HTTP_BODY == *'"error"'*JSON* ]] || fail "400 without a JSON reason: $HTTP_BODY"
 expect_http 404 "unknown /api path" /api/nope
 [[ $HTTP_BODY == *'"error"'* ]] || fail "404 body: $HTTP_BODY"
-expect_http 405 "GET /api/reload" /api/reload
+allow() { tr -d '\r' <"$T/headers" | sed -n 's/^[Aa]llow: *//p'; }   # the last reply's Allow
+expect_http 405 "GET /api/reload" -D "$T/headers" /api/reload
 [[ $HTTP_BODY == *'"error"'* ]] || fail "405 body: $HTTP_BODY"
-expect_http 405 "POST /health" -X POST /health
-expect_http 405 "DELETE /metrics" -X DELETE /metrics
+[ "$(allow)" = POST ] || fail "405 for GET /api/reload: Allow is '$(allow)', expected POST"
+expect_http 405 "POST /health" -D "$T/headers" -X POST /health
+[ "$(allow)" = GET ] || fail "405 for POST /health: Allow is '$(allow)', expected GET"
+expect_http 405 "DELETE /metrics" -D "$T/headers" -X DELETE /metrics
+[ "$(allow)" = GET ] || fail "405 for DELETE /metrics: Allow is '$(allow)', expected GET"
 head -c 200000 /dev/zero | tr '\0' x >"$T/big.txt"   # config.http.max_body is 65536
 expect_http 413 "oversized body" -X POST -H 'Content-Type: text/plain' --data-binary @"$T/big.txt" /echo
 expect_http 200 "a body under the limit" -X POST --data-binary 'hello' /echo
