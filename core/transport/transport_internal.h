@@ -35,7 +35,10 @@ int transport_addr_equal(const struct sockaddr_storage *a, const struct sockaddr
 
 /* Start reading datagrams on lst. Returns 0, or -1 with the reason in err. */
 int udp_listen(struct listener *lst, char *err, size_t errlen);
-/* sendto dst from the UDP listener of its family. Returns 0, or -1 (counted, logged). */
+/* Send to dst from the UDP listener of its family: at once (sendto), or, while a batch of
+ * received datagrams is being handled, queued and sent with the batch's other sends
+ * (sendmmsg) when it is done. Returns 0, or -1 when there is no UDP listener or sendto failed;
+ * a queued datagram the kernel refuses later is logged and counted only. */
 int udp_send(const struct sip_addr *dst, const char *buf, size_t len);
 
 /* Start accepting connections on lst. Returns 0, or -1 with the reason in err. */

@@ -56,7 +56,9 @@ const struct listener *transport_listener_for(enum sip_proto proto, int family);
  * port 0 means the default 5060. */
 int transport_is_local(const char *host, int port);
 
-/* Send one message. UDP: sendto from the matching listener socket. TCP: on connection conn_id
+/* Send one message. UDP: from the matching listener socket, at once or, while the datagrams
+ * of one receive batch are handled, together with that batch's other sends when it is done
+ * (kernel errors of such a send are logged and counted, not returned). TCP: on connection conn_id
  * when it is still open, else on an open connection to dst, else a new outgoing connection
  * (connect is asynchronous; the bytes are queued meanwhile). Returns 0 when sent or queued,
  * -1 when it cannot be (no listener for the proto, connect refused at once, ...). */

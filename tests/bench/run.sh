@@ -41,6 +41,7 @@
 #   BENCH_RESULTS      Markdown results file           (default: tests/bench/RESULTS.md)
 #   BENCH_NO_INSTALL=1 never apt-get install missing packages
 #   BENCH_CG_RATE / BENCH_CG_SECS_1 / BENCH_CG_SECS_2    callgrind mode (default: 50 cps, 5 s / 25 s)
+#   BENCH_SYSCALLS     1: system calls per call of the server in each step (default: 1 when perf exists)
 #
 # Everything is on 127.0.0.1. Every process started here is stopped on exit.
 
@@ -73,6 +74,8 @@ BENCH_LOAD="${BENCH_LOAD:-sipp}"
 SIPP_UAC_SCENARIO="${SIPP_UAC_SCENARIO:-}"   # path to an XML file; empty: built-in uac
 SIPP_UAS_SCENARIO="${SIPP_UAS_SCENARIO:-}"   # path to an XML file; empty: built-in uas
 KAMAILIO_MEM_ARGS="${KAMAILIO_MEM_ARGS:--m 64 -M 8}"
+# 1: count the server's system calls per call in each step (needs perf; linux-perf package)
+BENCH_SYSCALLS="${BENCH_SYSCALLS:-$(command -v perf >/dev/null 2>&1 && echo 1 || echo 0)}"
 ADDR=127.0.0.1
 
 if [ -f "$HERE/$CASE.env" ]; then
@@ -270,7 +273,7 @@ start_kamailio() {  # start_kamailio ALLOCATOR (tlsf | qm): -x sets the shm mana
     STARTED+=("$SERVER_MAIN")
     wait_listen "$SERVER_MAIN" "$BENCH_PROXY_PORT" "$logf" || return 1
     sleep 0.5   # let every child fork
-    [ "$BENCH_MODE" = callgrind ] && sleep 5
+    [ "$BENCH_MODE" = callgrind ] && sleep 10   # its UDP worker starts long after the socket is bound
     local c
     SERVER_PIDS=("$SERVER_MAIN")
     for c in $(pgrep -P "$SERVER_MAIN"); do SERVER_PIDS+=("$c"); STARTED+=("$c"); done
@@ -318,6 +321,13 @@ step_sipp() {  # step_sipp TAG RATE SECS
     local t0 c0 t1 c1 s0 s1
     local d0 e0 d1 e1
     d0=$(udp_drops "$BENCH_PROXY_PORT"); e0=$(udp_rcvbuf_errors)
+    # system calls of every server process over the step (perf's raw_syscalls tracepoint)
+    local perfpid=""
+    if [ "$BENCH_SYSCALLS" = 1 ]; then
+        perf stat -x, -e raw_syscalls:sys_enter -p "$(IFS=,; echo "${SERVER_PIDS[*]}")" \
+            -o "$dir/syscalls.csv" >/dev/null 2>&1 &
+        perfpid=$!; STARTED+=("$perfpid")
+    fi
     c0=$(cpu_ticks "${SERVER_PIDS[@]}")
     t0=$(date +%s.%N)
     taskset -c "$BENCH_SIPP_CPU" sipp "${uac_sc[@]}" "$ADDR:$BENCH_UAS_PORT" \
@@ -336,6 +346,12 @@ step_sipp() {  # step_sipp TAG RATE SECS
     wait "$uac"; local uac_rc=$?
     t1=$(date +%s.%N)
     c1=$(cpu_ticks "${SERVER_PIDS[@]}")
+    local sys_call=NA
+    if [ -n "$perfpid" ]; then
+        kill -INT "$perfpid" 2>/dev/null; wait "$perfpid" 2>/dev/null
+        sys_call=$(awk -F, -v n="$calls" '/raw_syscalls:sys_enter/ && $1+0>0 {printf "%.1f", $1/n}' "$dir/syscalls.csv" 2>/dev/null)
+        [ -n "$sys_call" ] || sys_call=NA
+    fi
     d1=$(udp_drops "$BENCH_PROXY_PORT"); e1=$(udp_rcvbuf_errors)
     # the built-in UAS keeps each call 4 s after the BYE; let it finish on its own
     local i
@@ -377,9 +393,9 @@ step_sipp() {  # step_sipp TAG RATE SECS
     [ "$hdrop" -gt 0 ] && why+=" host_udp_rcvbuf_errors=$hdrop"
     local busy; busy=$(awk -v c="$cpu_s" -v w="$wall" 'BEGIN{printf "%.0f", 100*c/w}')
 
-    STEP_LINE="$rate	$calls	$a_ok	$a_fail	$a_retr	$u_fail	$u_retr	$a_rate	$wall	$cpu_s	$cpu_1k	$sipp_pct	$ok	${why# }	$busy"
-    log "$(printf '%-9s rate=%-6s calls=%-7s ok=%-7s fail=%s/%s retr=%s/%s achieved=%scps wall=%ss cpu=%ss(%s%%) cpu/1k=%ss sipp_cpu=%s%% -> %s%s' \
-        "$tag" "$rate" "$calls" "$a_ok" "$a_fail" "$u_fail" "$a_retr" "$u_retr" "$a_rate" "$wall" "$cpu_s" "$busy" "$cpu_1k" "$sipp_pct" \
+    STEP_LINE="$rate	$calls	$a_ok	$a_fail	$a_retr	$u_fail	$u_retr	$a_rate	$wall	$cpu_s	$cpu_1k	$sipp_pct	$ok	${why# }	$busy	$sys_call"
+    log "$(printf '%-9s rate=%-6s calls=%-7s ok=%-7s fail=%s/%s retr=%s/%s achieved=%scps wall=%ss cpu=%ss(%s%%) cpu/1k=%ss syscalls/call=%s sipp_cpu=%s%% -> %s%s' \
+        "$tag" "$rate" "$calls" "$a_ok" "$a_fail" "$u_fail" "$a_retr" "$u_retr" "$a_rate" "$wall" "$cpu_s" "$busy" "$cpu_1k" "$sys_call" "$sipp_pct" \
         "$([ $ok = 1 ] && echo clean || echo FAIL)" "$why")"
     [ $ok = 1 ]
 }
@@ -387,7 +403,7 @@ step_sipp() {  # step_sipp TAG RATE SECS
 # ---------------------------------------------------------------------------------
 # One server: start, smoke test (one call), step through the rates, record results.
 # Writes $BENCH_OUT/<server>.steps (TSV) and $BENCH_OUT/<server>.summary.
-STEPS_HDR="rate	calls	ok	uac_failed	uac_retrans	uas_failed	uas_retrans	achieved_cps	wall_s	cpu_s	cpu_s_per_1k	sipp_cpu_pct	clean	note	proxy_cpu_pct"
+STEPS_HDR="rate	calls	ok	uac_failed	uac_retrans	uas_failed	uas_retrans	achieved_cps	wall_s	cpu_s	cpu_s_per_1k	sipp_cpu_pct	clean	note	proxy_cpu_pct	syscalls_per_call"
 
 bench_server() {
     local srv=$1 rc
@@ -445,7 +461,7 @@ cg_total() {  # cg_total DIR -> sum of the event totals of every callgrind.out.*
 }
 
 bench_server_cg() {
-    local srv=$1 rc pass secs calls ir clean
+    local srv=$1 rc pass secs calls ir clean try
     local out="$BENCH_OUT/$srv.cg"
     : >"$out"
     for pass in 1 2; do
@@ -458,7 +474,11 @@ bench_server_cg() {
             stop_server; echo "status=start-failed" >"$out"; return 1
         fi
         log "$srv up under callgrind: pids ${SERVER_PIDS[*]}; pass $pass: $calls calls at $BENCH_CG_RATE cps"
-        if ! "step_$BENCH_LOAD" "$srv-cg$pass-smoke" 1 1; then
+        local smoke=0
+        for try in 1 2 3; do   # under valgrind a server may need a while before it answers
+            "step_$BENCH_LOAD" "$srv-cg$pass-smoke$try" 1 1 && { smoke=1; break; }
+        done
+        if [ $smoke = 0 ]; then
             stop_server; echo "status=smoke-failed" >"$out"; return 1
         fi
         "step_$BENCH_LOAD" "$srv-cg$pass" "$BENCH_CG_RATE" "$secs"; rc=$?
@@ -510,6 +530,9 @@ get() { sed -n "s/^$2=//p" "$BENCH_OUT/$1.summary" 2>/dev/null; }
 cpu_at() {  # cpu_at SERVER RATE -> cpu s/1000 calls of the clean step at RATE
     awk -F'\t' -v r="$2" 'NR>1 && $1==r && $13==1 {v=$11} END{print (v==""?"NA":v)}' "$BENCH_OUT/$1.steps" 2>/dev/null
 }
+sys_at() {  # sys_at SERVER RATE -> system calls per call of the clean step at RATE
+    awk -F'\t' -v r="$2" 'NR>1 && $1==r && $13==1 {v=$16} END{print (v==""?"NA":v)}' "$BENCH_OUT/$1.steps" 2>/dev/null
+}
 mb() { awk -v k="$1" 'BEGIN{ if (k=="") print "NA"; else printf "%.1f", k/1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "NA" }'; }
 
@@ -531,14 +554,14 @@ for srv in $BENCH_SERVERS; do
         R_CPU[$srv]=$( [ "$common" -gt 0 ] && cpu_at "$srv" "$common" || echo NA)
         R_HWM[$srv]=$(mb "$(get "$srv" hwm_max_kb)")
         R_PSS[$srv]=$(mb "$(get "$srv" pss_kb)")
-        rows+="| $srv | ${R_BEST[$srv]} | ${R_CPU[$srv]} | ${R_HWM[$srv]} | ${R_PSS[$srv]} | $(get "$srv" procs) |"$'\n'
+        rows+="| $srv | ${R_BEST[$srv]} | ${R_CPU[$srv]} | $( [ "$common" -gt 0 ] && sys_at "$srv" "$common" || echo NA) | ${R_HWM[$srv]} | ${R_PSS[$srv]} | $(get "$srv" procs) |"$'\n'
     else
-        rows+="| $srv | not run ($st) | | | | |"$'\n'
+        rows+="| $srv | not run ($st) | | | | | |"$'\n'
     fi
 done
 for ref in kamailio-tlsf kamailio-qm; do
     if [ -n "${R_BEST[lunasip]:-}" ] && [ -n "${R_BEST[$ref]:-}" ]; then
-        rows+="| **lunasip / $ref** | $(ratio "${R_BEST[lunasip]}" "${R_BEST[$ref]}") | $(ratio "${R_CPU[lunasip]}" "${R_CPU[$ref]}") | $(ratio "${R_HWM[lunasip]}" "${R_HWM[$ref]}") | $(ratio "${R_PSS[lunasip]}" "${R_PSS[$ref]}") | |"$'\n'
+        rows+="| **lunasip / $ref** | $(ratio "${R_BEST[lunasip]}" "${R_BEST[$ref]}") | $(ratio "${R_CPU[lunasip]}" "${R_CPU[$ref]}") | | $(ratio "${R_HWM[lunasip]}" "${R_HWM[$ref]}") | $(ratio "${R_PSS[lunasip]}" "${R_PSS[$ref]}") | |"$'\n'
     fi
 done
 
@@ -552,8 +575,8 @@ done
     echo "all on 127.0.0.1; proxy on CPU $BENCH_PROXY_CPU, both sipp on CPU $BENCH_SIPP_CPU; ${BENCH_STEP_SECS} s a step;"
     echo "rates tried: $BENCH_RATES cps (a failing step is retried $BENCH_RETRIES time(s))."
     echo
-    echo "| server | max clean rate (cps) | CPU s / 1000 calls @ ${common} cps | peak RSS MB (largest process) | PSS MB (all processes, end) | processes |"
-    echo "|---|---|---|---|---|---|"
+    echo "| server | max clean rate (cps) | CPU s / 1000 calls @ ${common} cps | syscalls / call @ ${common} cps | peak RSS MB (largest process) | PSS MB (all processes, end) | processes |"
+    echo "|---|---|---|---|---|---|---|"
     printf '%s' "$rows"
     echo
     echo "Clean: every call succeeded, no failed call and no retransmission on either sipp,"
@@ -568,9 +591,9 @@ done
         echo
         echo "## $srv: steps"
         echo
-        echo "| rate | calls | ok | failed (uac/uas) | retrans (uac/uas) | achieved cps | CPU s | proxy CPU % | CPU s/1k calls | sipp CPU % | clean | note |"
-        echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-        awk -F'\t' 'NR>1 {printf "| %s | %s | %s | %s/%s | %s/%s | %s | %s | %s | %s | %s | %s | %s |\n", $1,$2,$3,$4,$6,$5,$7,$8,$10,$15,$11,$12,($13==1?"yes":"no"),$14}' "$BENCH_OUT/$srv.steps"
+        echo "| rate | calls | ok | failed (uac/uas) | retrans (uac/uas) | achieved cps | CPU s | proxy CPU % | CPU s/1k calls | syscalls/call | sipp CPU % | clean | note |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        awk -F'\t' 'NR>1 {printf "| %s | %s | %s | %s/%s | %s/%s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1,$2,$3,$4,$6,$5,$7,$8,$10,$15,$11,$16,$12,($13==1?"yes":"no"),$14}' "$BENCH_OUT/$srv.steps"
     done
 } >"$BENCH_RESULTS"
 
