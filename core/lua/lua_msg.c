@@ -1,6 +1,7 @@
 /* The `msg` object of SIP routes: fields, header access and the stateless proxy actions. */
 #include <lunasip/lua.h>
 #include "log.h"
+#include <lunasip/branch.h>
 #include <lunasip/proxy.h>
 #include "sip/route.h"
 #include <lunasip/msg.h>
@@ -342,6 +343,24 @@ static int msg_loose_route(lua_State *L)
     return 1;
 }
 
+/* msg:append_branch(uri [, q]): one more destination for tm.relay (parallel forking). */
+static int msg_append_branch(lua_State *L)
+{
+    struct sip_msg *msg = check_request(L, "append_branch");
+    const char *uri = luaL_checkstring(L, 2);
+    lua_Number q = luaL_optnumber(L, 3, -1);
+    luaL_argcheck(L, q == -1 || (q >= 0 && q <= 1), 3, "q must be between 0 and 1");
+    osip_uri_t *u;
+    int ok = osip_uri_init(&u) == 0 && osip_uri_parse(u, uri) == 0 && u->host;
+    osip_uri_free(u);
+    if (!ok)
+        return luaL_error(L, "msg:append_branch(): bad SIP URI '%s'", uri);
+    if (sip_branch_add(msg, uri, NULL, NULL, q < 0 ? -1 : (int)(q * 1000 + 0.5)) != 0)
+        return luaL_error(L, "msg:append_branch(): too many branches (%d)", SIP_MAX_BRANCHES);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* msg:in_dialog(): true when the request has a To tag. */
 static int msg_in_dialog(lua_State *L)
 {
@@ -390,6 +409,7 @@ void lua_msg_open(lua_State *L)
         { "forward", msg_forward },         { "record_route", msg_record_route },
         { "loose_route", msg_loose_route }, { "max_forwards", msg_max_forwards },
         { "drop", msg_drop },               { "in_dialog", msg_in_dialog },
+        { "append_branch", msg_append_branch },
         { NULL, NULL },
     };
     static const luaL_Reg meta[] = {

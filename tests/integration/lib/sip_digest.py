@@ -2,14 +2,15 @@
 """Digest-authenticating SIP client for the integration tests (UDP, one socket).
 
   sip_digest.py --port P [--user U --password PW] [--alg MD5|SHA-256] [--wait S]
-                [--ha1-only] [--tamper-nonce] [--timeout S] [FILE|-]
+                [--tamper-nonce] [--timeout S] [--lport P] [FILE|-]
 
 The request (a file or stdin, CRLF line ends; @PROTO@ (UDP), @LADDR@/@LPORT@ are replaced by the socket's
 address as in sip_raw.py) is sent; every reply is printed followed by '----'. When the final
 reply is 401 or 407, the challenge of algorithm --alg (default: the first offered) is answered
 the way a phone does: the request is sent again with CSeq + 1, a new Via branch and an
 Authorization (401) or Proxy-Authorization (407) header (qop=auth when offered), after waiting
---wait seconds; its replies are printed the same way. --tamper-nonce changes the nonce before
+--wait seconds; its replies are printed the same way. Without a challenge it stops after the
+first final reply, so it also serves as a plain UDP client sending from a chosen --lport. --tamper-nonce changes the nonce before
 answering (a nonce we never got). Exit status: 0 when a final reply came back each time, 1
 otherwise.
 """
@@ -64,11 +65,12 @@ def main():
     p.add_argument("--wait", type=float, default=0.0)
     p.add_argument("--tamper-nonce", action="store_true")
     p.add_argument("--timeout", type=float, default=3.0)
+    p.add_argument("--lport", type=int, default=0, help="local port to send from (default: any)")
     p.add_argument("file", nargs="?", default="-")
     a = p.parse_args()
     data = sys.stdin.buffer.read() if a.file == "-" else open(a.file, "rb").read()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((a.host, 0))
+    s.bind((a.host, a.lport))
     laddr, lport = s.getsockname()[:2]
     data = data.replace(b"@PROTO@", b"UDP").replace(b"@LADDR@", laddr.encode()).replace(b"@LPORT@", str(lport).encode())
     dst = (a.host, a.port)
