@@ -350,10 +350,8 @@ static int msg_append_branch(lua_State *L)
     const char *uri = luaL_checkstring(L, 2);
     lua_Number q = luaL_optnumber(L, 3, -1);
     luaL_argcheck(L, q == -1 || (q >= 0 && q <= 1), 3, "q must be between 0 and 1");
-    osip_uri_t *u;
-    int ok = osip_uri_init(&u) == 0 && osip_uri_parse(u, uri) == 0 && u->host;
-    osip_uri_free(u);
-    if (!ok)
+    struct sip_uri u;
+    if (sip_uri_parse(uri, strlen(uri), &u) != 0 || !u.host.len)
         return luaL_error(L, "msg:append_branch(): bad SIP URI '%s'", uri);
     if (sip_branch_add(msg, uri, NULL, NULL, q < 0 ? -1 : (int)(q * 1000 + 0.5)) != 0)
         return luaL_error(L, "msg:append_branch(): too many branches (%d)", SIP_MAX_BRANCHES);

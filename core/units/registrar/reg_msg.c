@@ -8,82 +8,68 @@
 #include <string.h>
 #include <strings.h>
 
-static osip_uri_t *uri_parse(const char *s)
+static int aor_of(struct sip_str s, char *out, size_t len)
 {
-    osip_uri_t *u;
-    if (osip_uri_init(&u) != 0)
-        return NULL;
-    if (osip_uri_parse(u, s) != 0 || !u->host) {
-        osip_uri_free(u);
-        return NULL;
-    }
-    return u;
-}
-
-static int aor_of(const osip_uri_t *u, char *out, size_t len)
-{
-    if (!u || !u->username || !*u->username)
+    struct sip_uri u;
+    if (!s.s || sip_uri_parse(s.s, s.len, &u) != 0 || !u.user.len || !u.host.len)
         return -1;
     char host[256];
     size_t i;
-    for (i = 0; u->host[i] && i + 1 < sizeof host; i++)
-        host[i] = (char)tolower((unsigned char)u->host[i]);
+    for (i = 0; i < u.host.len && i + 1 < sizeof host; i++)
+        host[i] = (char)tolower((unsigned char)u.host.s[i]);
     host[i] = '\0';
-    int n = reg_cfg.use_domain ? snprintf(out, len, "%s@%s", u->username, host) : snprintf(out, len, "%s", u->username);
+    int n = reg_cfg.use_domain ? snprintf(out, len, "%.*s@%s", (int)u.user.len, u.user.s, host)
+                               : snprintf(out, len, "%.*s", (int)u.user.len, u.user.s);
     return n > 0 && (size_t)n < len ? 0 : -1;
 }
 
 int reg_aor_from_uri(const char *uri, char *out, size_t len)
 {
+    char tmp[512];
     if (!strchr(uri, ':')) { /* a bare user name, or user@host */
-        char tmp[512];
         snprintf(tmp, sizeof tmp, "sip:%s%s", uri, strchr(uri, '@') ? "" : "@localhost");
-        osip_uri_t *u = uri_parse(tmp);
-        int rc = aor_of(u, out, len);
-        osip_uri_free(u);
-        return rc;
+        uri = tmp;
     }
-    osip_uri_t *u = uri_parse(uri);
-    int rc = aor_of(u, out, len);
-    osip_uri_free(u);
-    return rc;
+    return aor_of((struct sip_str){ uri, strlen(uri) }, out, len);
 }
 
 int reg_msg_to_aor(struct sip_msg *msg, char *out, size_t len)
 {
-    return msg->m->to ? aor_of(msg->m->to->url, out, len) : -1;
+    return aor_of(sipmsg_to_uri(msg), out, len);
 }
 
 int reg_msg_ruri_aor(struct sip_msg *msg, char *out, size_t len)
 {
-    return aor_of(msg->m->req_uri, out, len);
+    return aor_of(sipmsg_ruri(msg), out, len);
 }
 
-/* A header parameter's value without surrounding quotes, or NULL. */
-static char *param_dup(osip_contact_t *c, const char *name)
+/* A header parameter's value without surrounding quotes (malloc'd), or NULL. */
+static char *param_dup(struct sip_str params, const char *name)
 {
-    osip_generic_param_t *p = NULL;
-    osip_contact_param_get_byname(c, (char *)name, &p);
-    if (!p)
+    struct sip_str v;
+    if (!sip_param_get(params, name, &v))
         return NULL;
-    const char *v = p->gvalue ? p->gvalue : "";
-    size_t n = strlen(v);
-    if (n >= 2 && v[0] == '"' && v[n - 1] == '"')
-        return strndup(v + 1, n - 2);
-    return strdup(v);
+    if (!v.s)
+        return strdup("");
+    if (v.len >= 2 && v.s[0] == '"' && v.s[v.len - 1] == '"')
+        return strndup(v.s + 1, v.len - 2);
+    return strndup(v.s, v.len);
 }
 
 int reg_msg_contacts(struct sip_msg *msg, struct reg_contact *out, int max, int *star)
 {
-    osip_contact_t *c;
+    struct sip_hdr_iter it;
+    struct sip_str v;
     int n = 0;
     *star = 0;
-    for (int i = 0; (c = osip_list_get(&msg->m->contacts, i)) != NULL; i++) {
-        if (!c->url) {
-            if (c->displayname && !strcmp(c->displayname, "*")) {
-                *star = 1;
-                continue;
-            }
+    sipmsg_iter_init(&it, msg, "Contact");
+    while (sipmsg_iter_next(&it, &v)) {
+        struct sip_nameaddr na;
+        if (v.len == 1 && v.s[0] == '*') {
+            *star = 1;
+            continue;
+        }
+        if (sip_nameaddr_parse(v.s, v.len, &na) != 0 || !na.uri.len) {
             reg_contacts_free(out, n);
             return -1;
         }
@@ -91,32 +77,26 @@ int reg_msg_contacts(struct sip_msg *msg, struct reg_contact *out, int max, int 
             break;
         struct reg_contact *rc = &out[n];
         memset(rc, 0, sizeof *rc);
-        if (osip_uri_to_str(c->url, &rc->uri) != 0) {
+        if (!(rc->uri = strndup(na.uri.s, na.uri.len))) {
             reg_contacts_free(out, n);
             return -1;
         }
         n++;
-        char *v = param_dup(c, "expires");
-        rc->expires = -1;
-        if (v) {
-            char *end;
-            long e = strtol(v, &end, 10);
-            rc->expires = *v && !*end && e >= 0 ? e : -1;
-            free(v);
-        }
+        struct sip_str p;
+        rc->expires = sip_param_get(na.params, "expires", &p) ? (long)sip_number(p, 0x7fffffff) : -1;
         rc->q = -1;
-        if ((v = param_dup(c, "q")) != NULL) {
+        char *q = param_dup(na.params, "q");
+        if (q) {
             char *end;
-            double q = strtod(v, &end);
-            if (*v && !*end && q >= 0 && q <= 1)
-                rc->q = (int)(q * 1000 + 0.5);
-            free(v);
+            double d = strtod(q, &end);
+            if (*q && !*end && d >= 0 && d <= 1)
+                rc->q = (int)(d * 1000 + 0.5);
+            free(q);
         }
-        rc->instance = param_dup(c, "+sip.instance");
-        if ((v = param_dup(c, "reg-id")) != NULL) {
-            rc->reg_id = atoi(v);
-            free(v);
-        }
+        rc->instance = param_dup(na.params, "+sip.instance");
+        rc->reg_id = sip_param_get(na.params, "reg-id", &p) ? (int)sip_number(p, 0x7fffffff) : 0;
+        if (rc->reg_id < 0)
+            rc->reg_id = 0;
     }
     return n;
 }
@@ -124,70 +104,59 @@ int reg_msg_contacts(struct sip_msg *msg, struct reg_contact *out, int max, int 
 void reg_contacts_free(struct reg_contact *c, int n)
 {
     for (int i = 0; i < n; i++) {
-        osip_free(c[i].uri);
+        free(c[i].uri);
         free(c[i].instance);
     }
 }
 
 long reg_msg_expires(struct sip_msg *msg)
 {
-    osip_header_t *h = NULL;
-    osip_message_get_expires(msg->m, 0, &h);
-    if (!h || !h->hvalue)
-        return -1;
-    char *end;
-    long e = strtol(h->hvalue, &end, 10);
-    while (*end == ' ' || *end == '\t')
-        end++;
-    return *h->hvalue && !*end && e >= 0 ? e : -1;
+    return (long)sipmsg_expires(msg);
 }
 
 const char *reg_msg_call_id(struct sip_msg *msg)
 {
-    return msg->m->call_id && msg->m->call_id->number ? msg->m->call_id->number : "";
+    static char buf[256]; /* main loop only; valid until the next call */
+    return sip_str_copy(sipmsg_call_id(msg), buf, sizeof buf);
 }
 
 unsigned long reg_msg_cseq(struct sip_msg *msg)
 {
-    return msg->m->cseq && msg->m->cseq->number ? strtoul(msg->m->cseq->number, NULL, 10) : 0;
+    uint32_t n = 0;
+    return sipmsg_cseq(msg, &n, NULL) == 0 ? n : 0;
 }
 
 const char *reg_msg_method(struct sip_msg *msg)
 {
-    return MSG_IS_REQUEST(msg->m) && msg->m->sip_method ? msg->m->sip_method : "";
-}
-
-/* Every value of a header libosip2 keeps as generic, joined with ",". */
-static char *generic_join(struct sip_msg *msg, const char *name)
-{
-    char *all = NULL, *v;
-    size_t len = 0;
-    for (int i = 0; sipmsg_header_get(msg->m, name, i, &v) == 0; i++) {
-        size_t n = strlen(v);
-        char *t = realloc(all, len + n + 2);
-        if (!t) {
-            free(v);
-            break;
-        }
-        all = t;
-        if (len)
-            all[len++] = ',';
-        memcpy(all + len, v, n + 1);
-        len += n;
-        free(v);
-    }
-    return all;
+    static char buf[64]; /* main loop only; valid until the next call */
+    return sipmsg_is_request(msg) ? sip_str_copy(sipmsg_method(msg), buf, sizeof buf) : "";
 }
 
 char *reg_msg_path(struct sip_msg *msg)
 {
-    return generic_join(msg, "Path");
+    struct sip_hdr_iter it;
+    struct sip_str v;
+    char *all = NULL;
+    size_t len = 0;
+    sipmsg_iter_init(&it, msg, "Path");
+    while (sipmsg_iter_next(&it, &v)) {
+        char *t = realloc(all, len + v.len + 2);
+        if (!t)
+            break;
+        all = t;
+        if (len)
+            all[len++] = ',';
+        memcpy(all + len, v.s, v.len);
+        len += v.len;
+        all[len] = '\0';
+    }
+    return all;
 }
 
 char *reg_msg_user_agent(struct sip_msg *msg)
 {
-    char *v = NULL;
-    return sipmsg_header_get(msg->m, "User-Agent", 0, &v) == 0 ? v : NULL;
+    struct sip_str v = sipmsg_header(msg, "User-Agent", 0);
+    return v.s ? strndup(v.s, v.len) : NULL;
 }
 
 void reg_msg_source(struct sip_msg *msg, struct sip_addr *src, uint64_t *conn_id)
@@ -196,94 +165,50 @@ void reg_msg_source(struct sip_msg *msg, struct sip_addr *src, uint64_t *conn_id
     *conn_id = msg->src.conn_id;
 }
 
-static const char *uparam(const osip_uri_t *u, const char *name, const char *def)
+static int port_of(const struct sip_uri *u)
 {
-    osip_uri_param_t *p = NULL;
-    osip_uri_uparam_get_byname((osip_uri_t *)u, (char *)name, &p);
-    return p && p->gvalue ? p->gvalue : def;
+    return u->port ? u->port : sip_str_ieq(u->scheme, "sips") ? 5061 : 5060;
 }
 
-static int port_of(const osip_uri_t *u)
+static int transport_eq(const struct sip_uri *a, const struct sip_uri *b)
 {
-    int p = u->port ? atoi(u->port) : 0;
-    return p ? p : (u->scheme && !strcasecmp(u->scheme, "sips") ? 5061 : 5060);
+    struct sip_str ta = { "udp", 3 }, tb = { "udp", 3 };
+    sip_param_get(a->params, "transport", &ta);
+    sip_param_get(b->params, "transport", &tb);
+    return ta.len == tb.len && (!ta.len || !strncasecmp(ta.s, tb.s, ta.len));
+}
+
+static int str_eq(struct sip_str a, struct sip_str b, int icase)
+{
+    return a.len == b.len && (!a.len || (icase ? !strncasecmp(a.s, b.s, a.len) : !memcmp(a.s, b.s, a.len)));
 }
 
 int reg_uri_equal(const char *a, const char *b)
 {
-    osip_uri_t *x = uri_parse(a), *y = uri_parse(b);
-    int eq = x && y && !strcasecmp(x->scheme ? x->scheme : "", y->scheme ? y->scheme : "") &&
-             !strcmp(x->username ? x->username : "", y->username ? y->username : "") &&
-             !strcasecmp(x->host, y->host) && port_of(x) == port_of(y) &&
-             !strcasecmp(uparam(x, "transport", "udp"), uparam(y, "transport", "udp"));
-    osip_uri_free(x);
-    osip_uri_free(y);
-    return eq;
+    struct sip_uri x, y;
+    return sip_uri_parse(a, strlen(a), &x) == 0 && sip_uri_parse(b, strlen(b), &y) == 0 &&
+           str_eq(x.scheme, y.scheme, 1) && str_eq(x.user, y.user, 0) && str_eq(x.host, y.host, 1) &&
+           port_of(&x) == port_of(&y) && transport_eq(&x, &y);
 }
 
 int reg_uri_natted(const char *uri, const struct sip_addr *src)
 {
-    osip_uri_t *u = uri_parse(uri);
-    if (!u)
+    struct sip_uri u;
+    if (sip_uri_parse(uri, strlen(uri), &u) != 0)
         return 0;
-    char ip[64];
+    char ip[64], host[64];
     int sport;
     addr_ip_port(&src->sa, ip, sizeof ip, &sport);
+    struct sip_str h = u.host;
+    if (h.len > 2 && h.s[0] == '[' && h.s[h.len - 1] == ']') {
+        h.s++;
+        h.len -= 2;
+    }
+    sip_str_copy(h, host, sizeof host);
     unsigned char buf[16];
-    char host[64];
-    snprintf(host, sizeof host, "%s", u->host);
-    size_t hl = strlen(host);
-    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    int literal = inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
-    int natted;
-    if (literal)
-        natted = strcasecmp(host, ip) != 0 || port_of(u) != sport;
-    else
-        natted = src->proto == PROTO_TCP; /* a name: only a TCP phone needs its own connection */
-    osip_uri_free(u);
-    return natted;
-}
-
-/* Insert the Path values ("<a>,<b>") as Route headers on top of m, in order. 0 or -1. */
-static int routes_push(osip_message_t *m, const char *path)
-{
-    int pos = 0;
-    const char *s = path;
-    while (*s) {
-        while (*s == ',' || *s == ' ' || *s == '\t')
-            s++;
-        if (!*s)
-            break;
-        const char *e = s;
-        int in_angle = 0, in_quote = 0;
-        for (; *e && (in_angle || in_quote || *e != ','); e++) {
-            if (*e == '"')
-                in_quote = !in_quote;
-            else if (!in_quote && *e == '<')
-                in_angle = 1;
-            else if (!in_quote && *e == '>')
-                in_angle = 0;
-        }
-        char *one = strndup(s, (size_t)(e - s));
-        osip_route_t *r;
-        if (!one || osip_route_init(&r) != 0) {
-            free(one);
-            return -1;
-        }
-        if (osip_route_parse(r, one) != 0) {
-            osip_route_free(r);
-            free(one);
-            return -1;
-        }
-        free(one);
-        osip_list_add(&m->routes, r, pos++);
-        s = e;
-    }
-    osip_message_force_update(m);
-    return 0;
+    if (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1)
+        return strcasecmp(host, ip) != 0 || port_of(&u) != sport;
+    return src->proto == PROTO_TCP; /* a name: only a TCP phone needs its own connection */
 }
 
 /* The URI of the first Path value (malloc'd), or NULL. */
@@ -295,16 +220,13 @@ static char *path_first_uri(const char *path)
 
 int reg_msg_target(struct sip_msg *msg, const struct reg_binding *b)
 {
-    osip_uri_t *u = uri_parse(b->contact);
-    if (!u)
+    if (sipmsg_set_ruri(msg, b->contact) != 0)
         return -1;
-    osip_uri_free(msg->m->req_uri);
-    msg->m->req_uri = u;
-    osip_message_force_update(msg->m);
     free(msg->du);
     msg->du = NULL;
     if (b->path) {
-        if (routes_push(msg->m, b->path) != 0)
+        /* one Route line with the whole Path, above any Route the request has */
+        if (sipmsg_header_insert(msg, "Route", 0, "Route", b->path) != 0)
             return -1;
         msg->du = path_first_uri(b->path);
     } else if (b->natted) {
