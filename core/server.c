@@ -32,6 +32,7 @@ static const char *unit_dir(void)
 static void resolve_script(const struct server_options *o)
 {
     opts = *o;
+    unit_set_dir(unit_dir());
     script_path = o->script ? o->script : access("lunasip.lua", F_OK) == 0 ? "lunasip.lua" : NULL;
 }
 
@@ -59,7 +60,7 @@ int server_check(const struct server_options *o)
     resolve_script(o);
     sipmsg_init();
     struct script *s = script_load(script_path, err, sizeof err);
-    if (s && unit_load_all(s, unit_dir(), err, sizeof err) != 0) {
+    if (s && unit_load_all(s, err, sizeof err) != 0) {
         script_unref(s);
         s = NULL;
     }
@@ -84,6 +85,7 @@ int server_reload(char *err, size_t errlen)
     }
     apply_settings(s);
     script_activate(s);
+    unit_reload_all();
     log_info("script %s reloaded", script_path ? script_path : "default.lua");
     run_on_start(s);
     notify_send("READY=1");
@@ -119,7 +121,7 @@ int server_run(const struct server_options *o)
     }
     apply_settings(s);
     struct event *sigs[3] = { NULL, NULL, NULL };
-    if (unit_load_all(s, unit_dir(), err, sizeof err) != 0) {
+    if (unit_load_all(s, err, sizeof err) != 0) {
         log_error("%s", err);
         goto out;
     }

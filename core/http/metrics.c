@@ -4,7 +4,6 @@
 #include "http/http.h"
 #include <lunasip/coro.h>
 #include <lunasip/http.h>
-#include <lunasip/tm.h>
 #include "stats.h"
 #include <event2/buffer.h>
 #include <stdlib.h>
@@ -98,12 +97,6 @@ void metrics_write(struct evbuffer *out)
     one(out, "lunasip_coroutines_alive", "gauge", "Route coroutines started and not yet finished.",
         (uint64_t)(coro_count() > 0 ? coro_count() : 0));
 
-    const struct tm_api *tm = tm_load_api();
-    if (tm && tm->active && tm->created) {
-        one(out, "lunasip_transactions_active", "gauge", "SIP transactions alive (tm).", tm->active());
-        one(out, "lunasip_transactions_created_total", "counter", "SIP transactions created since start (tm).",
-            tm->created());
-    }
     for (size_t i = 0; i < nsources; i++)
         sources[i].write(out, sources[i].arg);
 }

@@ -1,4 +1,4 @@
-/* The `sip` table (coroutines, timers, logging, introspection) and the `tm` placeholder. */
+/* The `sip` table: coroutines, timers, logging, introspection. */
 #include <lunasip/coro.h>
 #include "log.h"
 #include <lunasip/lua.h>
@@ -121,11 +121,6 @@ static int sip_is_myself(lua_State *L)
     return 1;
 }
 
-static int tm_missing(lua_State *L)
-{
-    return luaL_error(L, "the tm unit is not loaded");
-}
-
 void lua_sip_open(lua_State *L)
 {
     static const luaL_Reg sip[] = {
@@ -135,10 +130,4 @@ void lua_sip_open(lua_State *L)
     };
     luaL_newlib(L, sip);
     lua_setglobal(L, "sip");
-    /* Units replace these with their own functions when they are loaded. */
-    static const luaL_Reg tm[] = {
-        { "relay", tm_missing }, { "reply", tm_missing }, { "request", tm_missing }, { NULL, NULL },
-    };
-    luaL_newlib(L, tm);
-    lua_setglobal(L, "tm");
 }

@@ -1,5 +1,6 @@
 #include <lunasip/proxy.h>
 #include "log.h"
+#include "sip/hook.h"
 #include "sip/route.h"
 #include "sip/sipmsg_int.h"
 #include "stats.h"
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-int (*proxy_reply_hook)(struct sip_msg *req, int code, const char *buf, size_t len);
 
 /* One send waiting for its destination to resolve. A request forward keeps the message and
  * adds our Via once the address family (and so our listener) is known. */
@@ -308,7 +308,8 @@ int proxy_reply(struct sip_msg *req, int code, const char *reason, const char *h
         return -1;
     if (code >= 200)
         req->replied = 1;
-    int rc = req->tx && proxy_reply_hook ? proxy_reply_hook(req, code, buf, len) : proxy_send_reply(req, buf, len);
+    int hook = sip_hook_local_reply(req, code, buf, len);
+    int rc = hook == LS_HOOK_NEXT ? proxy_send_reply(req, buf, len) : hook == LS_HOOK_DONE ? 0 : -1;
     free(buf);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* The SIP receive path: parse, sanity checks, then the script's on_request/on_reply routes. */
 #include <lunasip/coro.h>
 #include <lunasip/sip.h>
+#include "sip/hook.h"
 #include "log.h"
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
@@ -12,10 +13,6 @@
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
-
-int (*sip_request_hook)(struct sip_msg *msg);
-int (*sip_reply_hook)(struct sip_msg *msg);
-void (*sip_route_done_hook)(struct sip_msg *msg, int failed);
 
 /* Answer a message libosip2 could not parse (or would not accept) when its first line is a
  * request line: the status line plus the Via, From, To, Call-ID and CSeq lines copied raw. */
@@ -138,10 +135,8 @@ static void request_done(struct coro *c, enum coro_status st, const char *err)
 {
     struct sip_msg *msg = coro_msg(c);
     int ack = sipmsg_method_is(msg, "ACK");
-    if (msg->tx && sip_route_done_hook) {
-        sip_route_done_hook(msg, st == CORO_ERROR);
+    if (sip_hook_route_end(msg, st == CORO_ERROR) != LS_HOOK_NEXT)
         return;
-    }
     if (st == CORO_ERROR) {
         if (!msg->replied && !ack && !msg->dropped)
             proxy_reply(msg, 500, "Server Internal Error", NULL, NULL, 0);
@@ -173,7 +168,7 @@ static void request_in(struct sip_msg *msg)
         }
         return;
     }
-    if (sip_request_hook && sip_request_hook(msg))
+    if (sip_hook_request(msg) != LS_HOOK_NEXT)
         return;
     if (!sip_route_start("on_request", CORO_REQUEST, msg, request_done)) {
         log_debug("%s dropped: the script has no on_request", method);
@@ -198,7 +193,7 @@ static void reply_in(struct sip_msg *msg)
         log_debug("reply %d dropped: bad CSeq, Via, Content-Length or version", code);
         return;
     }
-    if (sip_reply_hook && sip_reply_hook(msg))
+    if (sip_hook_reply(msg) != LS_HOOK_NEXT)
         return;
     if (!via_is_ours(&via)) {
         log_debug("reply %d dropped: its top Via is not ours", code);

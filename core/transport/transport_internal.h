@@ -31,7 +31,6 @@ int transport_socket(struct listener *lst, int type, char *err, size_t errlen);
 int transport_addr_parse(const char *host, int port, struct sockaddr_storage *sa, socklen_t *salen);
 
 /* Same family, address and port (IPv4/IPv6 only). */
-int transport_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 
 /* Start reading datagrams on lst. Returns 0, or -1 with the reason in err. */
 int udp_listen(struct listener *lst, char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /* The built-in HTTP API as units see it: JSON routes under /api and Prometheus metrics.
  *
- * A unit registers its routes and metrics writers with the functions below, usually in its
- * start() (any time after init() works; the table does not depend on the server running).
+ * A unit lists its routes and metrics writer in its struct ls_unit (http, metrics; the core
+ * registers them after start() and removes them before stop()); the functions below do the
+ * same at any other time, for routes that come and go.
  * Requests are served on the main loop; handlers must not block. Bodies are jansson json_t:
  * a unit using them includes <jansson.h> (the lunasip executable links libjansson, so a unit
  * resolves the json_* symbols against it).

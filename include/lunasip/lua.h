@@ -1,4 +1,4 @@
-/* Lua bindings: the msg object (lua_msg.c) and the sip and tm tables (lua_sip.c). */
+/* Lua bindings: the msg object (lua_msg.c) and the sip table (lua_sip.c). */
 #ifndef LUNASIP_LUA_H
 #define LUNASIP_LUA_H
 #include <lua.h>
@@ -27,7 +27,7 @@ struct sip_msg *lua_msg_check(lua_State *L, int idx);
  * Returns the number of values pushed, for `return lua_push_result(L, err);`. */
 int lua_push_result(lua_State *L, const char *err);
 
-/* Register the sip and tm tables in L. */
+/* Register the sip table in L. */
 void lua_sip_open(lua_State *L);
 
 #endif

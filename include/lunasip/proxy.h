@@ -42,13 +42,10 @@ char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason,
  * for TCP, else the top Via's received/rport (set from the packet). Returns 0 or -1. */
 int proxy_send_reply(const struct sip_msg *req, const char *buf, size_t len);
 
-/* Reply to req (see proxy_build_reply), through its transaction when it has one (proxy_reply_hook),
- * else statelessly; marks req replied when code >= 200. Returns 0 or -1. */
+/* Reply to req (see proxy_build_reply), through a unit that keeps its transaction (the units'
+ * on_local_reply hooks), else statelessly; marks req replied when code >= 200. Returns 0 or -1. */
 int proxy_reply(struct sip_msg *req, int code, const char *reason, const char *headers, const char *body,
                 size_t blen);
-
-/* Set by tm: sends reply bytes for a request that has a transaction (req->tx != NULL). */
-extern int (*proxy_reply_hook)(struct sip_msg *req, int code, const char *buf, size_t len);
 
 /* The RFC 3261 reason phrase of code ("Unknown" for codes it does not name). */
 const char *proxy_reason(int code);

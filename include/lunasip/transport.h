@@ -74,6 +74,9 @@ void transport_set_tcp_idle_timeout(int ms);
 typedef void (*resolve_cb)(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg);
 void transport_resolve(const char *host, int port, resolve_cb cb, void *arg);
 
+/* True when a and b are the same address and port (IPv4 or IPv6). */
+int transport_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
 /* Printable "ip:port" ("[v6]:port") of sa into buf (at least 64 bytes). Returns buf. */
 char *addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);
 /* Printable ip only (no brackets), and the port of sa. */

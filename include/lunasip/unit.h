@@ -1,17 +1,43 @@
-/* The unit ABI: what a loadable unit (core/units/<name>/ -> <name>.so) exports.
+/* The unit API: what a loadable unit (core/units/<name>/ -> <name>.so) exports, and the one
+ * way any unit, tm included, joins the core.
  *
  * A unit defines one `struct ls_unit` and exports it with LS_UNIT_EXPORT(u). The core dlopen()s
  * every unit named in config.units (RTLD_NOW), checks ls_unit_abi before touching anything else,
  * and only when all are loaded calls init() on each, so a unit may bind another unit's typed
- * API (ls_unit_api) in its init whatever the order of config.units. Main loop only. */
+ * API (ls_unit_api) in its init whatever the order of config.units. Then, in hook order (below),
+ * it joins each unit's hooks to the receive-path chains; after start() it registers the unit's
+ * HTTP routes and metrics writer, and removes them again before stop(). Main loop only.
+ *
+ * Hook order: the units' hooks run by ascending `priority` (0 by default; negative runs
+ * earlier), units of equal priority by name (strcmp), whatever the order of config.units. A
+ * hook returns LS_HOOK_NEXT to let the next one (and in the end the core's default) handle the
+ * message, or LS_HOOK_DONE when it handled it: the chain stops there. See docs/architecture.md
+ * for where each chain sits on the path of a message. */
 #ifndef LUNASIP_UNIT_H
 #define LUNASIP_UNIT_H
 #include <stddef.h>
 
 #define LS_UNIT_ABI 1
 
+/* Only forward declarations: a unit needs no Lua, libevent or jansson headers for this one. */
 struct lua_State;
 struct luaL_Reg;
+struct sip_msg;
+struct coro;
+struct evbuffer;
+struct json_t;
+struct ls_http_request;
+
+enum ls_hook_result { LS_HOOK_FAILED = -1, LS_HOOK_NEXT = 0, LS_HOOK_DONE = 1 };
+
+/* An HTTP route of a unit (see ls_http_route in lunasip/http.h for matching). */
+struct ls_unit_route {
+    const char *method;        /* "GET", ..., or NULL for any method */
+    const char *path_prefix;   /* under /api/, e.g. "/api/dispatcher" */
+    int (*fn)(const struct ls_http_request *req, struct json_t **reply, void *arg); /* an
+                                * ls_http_handler (lunasip/http.h); NULL ends the list */
+    void *arg;
+};
 
 struct ls_unit {
     const char *name;
@@ -20,13 +46,38 @@ struct ls_unit {
     int (*init)(struct lua_State *L, char *err, size_t errlen);
     /* Listeners are open and the loop exists: start timers, probes. Return 0 or -1 with the reason. */
     int (*start)(char *err, size_t errlen);
-    /* At exit, before the loop is freed: release everything. */
+    /* At exit (the shutdown callback), before the loop is freed: release everything. */
     void (*stop)(void);
     /* Functions of the Lua table named after the unit (tm.relay, ...), registered in every script
      * state (at start and on each reload). NULL-terminated; may be NULL. */
     const struct luaL_Reg *lua;
     /* Typed API for other units, returned by ls_unit_api(name). May be NULL. */
     const void *api;
+
+    /* ---- receive-path hooks (each may be NULL), in hook order ---- */
+    int priority;
+    /* A well-formed request (received/rport added), before the on_request route. DONE: it was
+     * handled (a retransmission absorbed, a CANCEL answered): no route runs for it. */
+    int (*on_request)(struct sip_msg *msg);
+    /* Every well-formed reply, before the stateless reply path. DONE: handled. */
+    int (*on_reply)(struct sip_msg *msg);
+    /* The on_request route of msg ended (failed: it raised an error). DONE: the unit took the
+     * request over; NEXT for all: the core's stateless ending (500 on error, else a drop). */
+    int (*on_route_end)(struct sip_msg *msg, int failed);
+    /* A local reply (msg:reply(), proxy_reply) to request req: code and its bytes buf/len (the
+     * caller's, valid during the call). DONE when the unit sent it, FAILED when it took it but
+     * could not send it, NEXT to let it go out statelessly. */
+    int (*on_local_reply)(struct sip_msg *req, int code, const char *buf, size_t len);
+    /* Whether a SIP request route may suspend now: a coro_wait_guard_fn (lunasip/coro.h). */
+    const char *(*wait_guard)(struct coro *c);
+
+    /* ---- HTTP, metrics, reload ---- */
+    const struct ls_unit_route *http; /* routes, ending with fn == NULL; may be NULL */
+    void (*metrics)(struct evbuffer *out, void *arg); /* an ls_metrics_writer (lunasip/http.h),
+                                       * appended to GET /metrics; may be NULL */
+    void *metrics_arg;
+    /* The script was reloaded (SIGHUP, /api/reload) and its new state is current. May be NULL. */
+    void (*reload)(void);
 };
 
 #define LS_UNIT_EXPORT(u)                                                  \

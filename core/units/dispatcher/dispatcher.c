@@ -8,6 +8,8 @@
 #include "ds.h"
 #include <lauxlib.h>
 #include <lunasip/lua.h>
+#include <lunasip/dispatcher.h>
+#include <lunasip/transport.h>
 #include <lunasip/unit.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,19 +92,18 @@ static int l_mark(lua_State *L)
     return 1;
 }
 
-static int same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+/* The set (want, or any when want < 0) with a destination at msg's source address, or -1. */
+static int is_from(const struct sip_msg *msg, int want)
 {
-    if (a->ss_family != b->ss_family)
-        return 0;
-    if (a->ss_family == AF_INET) {
-        const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    for (int i = 0; ds_current && i < ds_current->nsets; i++) {
+        struct ds_set *s = &ds_current->sets[i];
+        if (want >= 0 && s->id != want)
+            continue;
+        for (int j = 0; j < s->n; j++)
+            if (s->d[j].has_addr && transport_addr_equal(&s->d[j].addr, &msg->src.addr.sa))
+                return s->id;
     }
-    if (a->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-        return x->sin6_port == y->sin6_port && !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr);
-    }
-    return 0;
+    return -1;
 }
 
 /* dispatcher.is_from(msg [, set]) -> set id | false: the message came from a destination's
@@ -111,18 +112,12 @@ static int l_is_from(lua_State *L)
 {
     struct sip_msg *msg = lua_msg_check(L, 1);
     int only = !lua_isnoneornil(L, 2);
-    int want = only ? (int)luaL_checkinteger(L, 2) : 0;
-    for (int i = 0; ds_current && i < ds_current->nsets; i++) {
-        struct ds_set *s = &ds_current->sets[i];
-        if (only && s->id != want)
-            continue;
-        for (int j = 0; j < s->n; j++)
-            if (s->d[j].has_addr && same_addr(&s->d[j].addr, &msg->src.addr.sa)) {
-                lua_pushinteger(L, s->id);
-                return 1;
-            }
-    }
-    lua_pushboolean(L, 0);
+    int want = only ? (int)luaL_checkinteger(L, 2) : -1;
+    int set = only && want < 0 ? -1 : is_from(msg, want); /* set ids are never negative */
+    if (set < 0)
+        lua_pushboolean(L, 0);
+    else
+        lua_pushinteger(L, set);
     return 1;
 }
 
@@ -167,28 +162,57 @@ static int l_list(lua_State *L)
     return 1;
 }
 
+/* Set a destination's flags: 0, -1 when there is no such set or destination (err says which),
+ * -2 when the flags are refused (err says why). */
+static int set_state(int set, const char *uri, int flags, char *err, size_t errlen)
+{
+    struct ds_set *s = ds_set_find(ds_current, set);
+    struct ds_dest *d = ds_dest_find(s, uri);
+    char f[8];
+    if (!d) {
+        if (s)
+            snprintf(err, errlen, "no destination %s in set %d", uri, set);
+        else
+            snprintf(err, errlen, "no set %d", set);
+        return -1;
+    }
+    if (ds_set_flags(d, flags, err, errlen) != 0)
+        return -2;
+    ls_log(LS_LOG_INFO, DS_UNIT, "set %d %s: state %s (set_state)", set, uri, ds_flags_str(d->flags, f));
+    return 0;
+}
+
 /* dispatcher.set_state(set, uri, state) -> true | nil, reason (unknown set or URI) */
 static int l_set_state(lua_State *L)
 {
     int set = (int)luaL_checkinteger(L, 1);
     const char *uri = luaL_checkstring(L, 2);
     int flags = check_state(L, 3, "set_state");
-    struct ds_set *s = ds_set_find(ds_current, set);
-    struct ds_dest *d = ds_dest_find(s, uri);
-    char err[256], f[8];
-    if (!d) {
-        lua_pushnil(L);
-        if (s)
-            lua_pushfstring(L, "no destination %s in set %d", uri, set);
-        else
-            lua_pushfstring(L, "no set %d", set);
-        return 2;
-    }
-    if (ds_set_flags(d, flags, err, sizeof err) != 0)
+    char err[256];
+    int rc = set_state(set, uri, flags, err, sizeof err);
+    if (rc == -2)
         return luaL_error(L, "dispatcher.set_state: %s", err);
-    ls_log(LS_LOG_INFO, DS_UNIT, "set %d %s: state %s (set_state)", set, uri, ds_flags_str(d->flags, f));
-    lua_pushboolean(L, 1);
-    return 1;
+    return lua_push_result(L, rc ? err : NULL);
+}
+
+/* Reload the list, logging the outcome; the bad lines are appended to bad. 0 or -1 with the reason. */
+static int reload_list(json_t *bad, char *err, size_t errlen)
+{
+    if (ds_reload(bad, err, errlen) != 0) {
+        ls_log(LS_LOG_ERROR, DS_UNIT, "reload failed, the old list stays: %s", err);
+        return -1;
+    }
+    ls_log(LS_LOG_INFO, DS_UNIT, "list %s reloaded (%d sets, %zu lines skipped)", ds_cfg.list,
+           ds_current->nsets, json_array_size(bad));
+    return 0;
+}
+
+static int reload(char *err, size_t errlen)
+{
+    json_t *bad = json_array();
+    int rc = reload_list(bad, err, errlen);
+    json_decref(bad);
+    return rc;
 }
 
 /* dispatcher.reload() -> true, bad_lines | nil, reason, bad_lines (the old sets stay). bad_lines
@@ -198,14 +222,11 @@ static int l_reload(lua_State *L)
 {
     char err[512];
     json_t *bad = json_array();
-    int rc = ds_reload(bad, err, sizeof err);
+    int rc = reload_list(bad, err, sizeof err);
     if (rc != 0) {
-        ls_log(LS_LOG_ERROR, DS_UNIT, "reload failed, the old list stays: %s", err);
         lua_pushnil(L);
         lua_pushstring(L, err);
     } else {
-        ls_log(LS_LOG_INFO, DS_UNIT, "list %s reloaded (%d sets, %zu lines skipped)", ds_cfg.list,
-               ds_current->nsets, json_array_size(bad));
         lua_pushboolean(L, 1);
     }
     lua_createtable(L, (int)json_array_size(bad), 0);
@@ -220,6 +241,32 @@ static int l_reload(lua_State *L)
 static const luaL_Reg lua_fns[] = {
     { "select", l_select }, { "next", l_next }, { "mark", l_mark }, { "is_from", l_is_from },
     { "list", l_list }, { "set_state", l_set_state }, { "reload", l_reload }, { NULL, NULL },
+};
+
+/* ---- typed API (include/lunasip/dispatcher.h) ---- */
+
+static int api_select(struct sip_msg *msg, int set, enum dispatcher_alg alg, int limit)
+{
+    return sipmsg_is_request(msg) && limit >= 0 ? ds_select(msg, ds_set_find(ds_current, set), (int)alg, limit) : 0;
+}
+
+static int api_set_state(int set, const char *uri, const char *state, char *err, size_t errlen)
+{
+    int flags = 0;
+    if (!state || ds_flags_parse(state, &flags) != 0) {
+        snprintf(err, errlen, "bad state '%s' (0-15, or letters A I D T P such as \"ip\")", state ? state : "");
+        return -1;
+    }
+    return set_state(set, uri, flags, err, errlen) ? -1 : 0;
+}
+
+static const struct dispatcher_api api = {
+    .select = api_select,
+    .next = ds_next,
+    .current = ds_current_of,
+    .is_from = is_from,
+    .set_state = api_set_state,
+    .reload = reload,
 };
 
 /* ---- parameters ---- */
@@ -360,7 +407,7 @@ static int ds_init(lua_State *L, char *err, size_t errlen)
 
 static int ds_start(char *err, size_t errlen)
 {
-    if (ds_http_start(err, errlen) != 0 || ds_probe_start(err, errlen) != 0)
+    if (ds_probe_start(err, errlen) != 0)
         return -1;
     int n = 0;
     for (int i = 0; i < ds_current->nsets; i++)
@@ -373,7 +420,6 @@ static int ds_start(char *err, size_t errlen)
 static void ds_stop(void)
 {
     ds_probe_stop();
-    ds_http_stop();
     ds_list_free(ds_current);
     ds_current = NULL;
     config_free();
@@ -386,6 +432,9 @@ static const struct ls_unit ds_unit = {
     .start = ds_start,
     .stop = ds_stop,
     .lua = lua_fns,
+    .api = &api,
+    .http = ds_http_routes,
+    .metrics = ds_metrics_write,
 };
 
 LS_UNIT_EXPORT(ds_unit)

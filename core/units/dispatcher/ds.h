@@ -8,6 +8,8 @@
 #include <lunasip/log.h>
 #include <lunasip/msg.h>
 #include <lunasip/tm.h>
+#include <lunasip/dispatcher.h>
+#include <lunasip/unit.h>
 #include <sys/socket.h>
 #include "ds_util.h"
 
@@ -93,9 +95,10 @@ int ds_current_of(struct sip_msg *msg, const char **uri);
 /* ds_probe.c */
 int ds_probe_start(char *err, size_t errlen);
 void ds_probe_stop(void);
-/* Register and remove the HTTP routes and the metrics writer. */
-int ds_http_start(char *err, size_t errlen);
-void ds_http_stop(void);
+/* The HTTP routes (/api/dispatcher...) and the metrics writer, registered by the core. */
+extern const struct ls_unit_route ds_http_routes[];
+struct evbuffer;
+void ds_metrics_write(struct evbuffer *out, void *arg);
 /* The sets as a JSON value (GET /api/dispatcher). */
 json_t *ds_list_json(void);
 

@@ -232,7 +232,7 @@ static void label_escape(char *out, size_t len, const char *s)
     out[o] = '\0';
 }
 
-static void metrics_write(struct evbuffer *out, void *arg)
+void ds_metrics_write(struct evbuffer *out, void *arg)
 {
     ls_metrics_family(out, "lunasip_dispatcher_destination_up", "gauge",
                       "Whether a dispatcher destination can be selected (1) or is inactive or disabled (0)");
@@ -251,22 +251,9 @@ static void metrics_write(struct evbuffer *out, void *arg)
     evbuffer_add_printf(out, "lunasip_dispatcher_probes_failed_total %lu\n", probes_failed);
 }
 
-int ds_http_start(char *err, size_t errlen)
-{
-    if (ls_http_route("GET", "/api/dispatcher", http_list, NULL) != 0 ||
-        ls_http_route("POST", "/api/dispatcher/reload", http_reload, NULL) != 0 ||
-        ls_http_route("POST", "/api/dispatcher/state", http_state, NULL) != 0) {
-        snprintf(err, errlen, "cannot register the /api/dispatcher routes");
-        return -1;
-    }
-    ls_metrics_source(metrics_write, NULL);
-    return 0;
-}
-
-void ds_http_stop(void)
-{
-    ls_http_route_remove(http_list, NULL);
-    ls_http_route_remove(http_reload, NULL);
-    ls_http_route_remove(http_state, NULL);
-    ls_metrics_source_remove(metrics_write, NULL);
-}
+const struct ls_unit_route ds_http_routes[] = {
+    { "GET", "/api/dispatcher", http_list, NULL },
+    { "POST", "/api/dispatcher/reload", http_reload, NULL },
+    { "POST", "/api/dispatcher/state", http_state, NULL },
+    { NULL, NULL, NULL, NULL },
+};

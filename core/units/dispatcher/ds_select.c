@@ -7,13 +7,11 @@
 
 #define DS_SLOT "dispatcher"
 
-enum { ALG_HASH_CALLID = 0, ALG_HASH_FROM = 1, ALG_HASH_TO = 2, ALG_HASH_RURI = 3, ALG_ROUND_ROBIN = 4,
-       ALG_PRIORITY = 8, ALG_WEIGHT = 9 };
 
 static const struct { int no; const char *name; } algs[] = {
-    { ALG_HASH_CALLID, "hash-callid" }, { ALG_HASH_FROM, "hash-from" }, { ALG_HASH_TO, "hash-to" },
-    { ALG_HASH_RURI, "hash-ruri" },     { ALG_ROUND_ROBIN, "round-robin" }, { ALG_PRIORITY, "priority" },
-    { ALG_WEIGHT, "weight" },
+    { DS_ALG_HASH_CALLID, "hash-callid" }, { DS_ALG_HASH_FROM, "hash-from" }, { DS_ALG_HASH_TO, "hash-to" },
+    { DS_ALG_HASH_RURI, "hash-ruri" },     { DS_ALG_ROUND_ROBIN, "round-robin" }, { DS_ALG_PRIORITY, "priority" },
+    { DS_ALG_WEIGHT, "weight" },
 };
 
 /* The failover list of a request: one malloc'd block (released with libc's free, so a message
@@ -45,11 +43,11 @@ int ds_alg_parse(lua_State *L, int idx)
 static uint32_t msg_hash(struct sip_msg *msg, int alg)
 {
     char buf[1024] = "";
-    struct sip_str us = alg == ALG_HASH_FROM ? sipmsg_from_uri(msg)
-                      : alg == ALG_HASH_TO   ? sipmsg_to_uri(msg)
-                      : alg == ALG_HASH_RURI ? sipmsg_ruri(msg) : (struct sip_str){ NULL, 0 };
+    struct sip_str us = alg == DS_ALG_HASH_FROM ? sipmsg_from_uri(msg)
+                      : alg == DS_ALG_HASH_TO   ? sipmsg_to_uri(msg)
+                      : alg == DS_ALG_HASH_RURI ? sipmsg_ruri(msg) : (struct sip_str){ NULL, 0 };
     struct sip_uri u;
-    if (alg == ALG_HASH_CALLID)
+    if (alg == DS_ALG_HASH_CALLID)
         sip_str_copy(sipmsg_call_id(msg), buf, sizeof buf);
     else if (us.s && sip_uri_parse(us.s, us.len, &u) == 0)
         snprintf(buf, sizeof buf, "%.*s@%.*s", (int)u.user.len, u.user.s ? u.user.s : "", (int)u.host.len,
@@ -77,13 +75,13 @@ int ds_select(struct sip_msg *msg, struct ds_set *set, int alg, int limit)
         return 0;
     }
     switch (alg) {
-    case ALG_ROUND_ROBIN:
+    case DS_ALG_ROUND_ROBIN:
         first = (int)(set->rr++ % (unsigned)n);
         break;
-    case ALG_PRIORITY:
+    case DS_ALG_PRIORITY:
         first = 0;
         break;
-    case ALG_WEIGHT: {
+    case DS_ALG_WEIGHT: {
         int *w = malloc((size_t)n * sizeof *w), *cur = malloc((size_t)n * sizeof *cur);
         for (int i = 0; i < n; i++) {
             w[i] = set->d[i].weight;

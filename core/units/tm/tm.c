@@ -4,7 +4,8 @@
 #include <lauxlib.h>
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
-#include <lunasip/sip.h>
+#include <event2/buffer.h>
+#include <lunasip/http.h>
 #include <lunasip/unit.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,9 +23,32 @@ static const char *can_wait(struct coro *c)
     return "its transaction has ended";
 }
 
-static int msg_reply_hook(struct sip_msg *req, int code, const char *buf, size_t len)
+/* msg:reply() of a request with a transaction goes through it. */
+static int local_reply(struct sip_msg *req, int code, const char *buf, size_t len)
 {
-    return tm_tx_reply_bytes(req->tx, code, buf, len);
+    if (!req->tx)
+        return LS_HOOK_NEXT;
+    return tm_tx_reply_bytes(req->tx, code, buf, len) == 0 ? LS_HOOK_DONE : LS_HOOK_FAILED;
+}
+
+static int request_in(struct sip_msg *msg) { return tm_request_hook(msg) ? LS_HOOK_DONE : LS_HOOK_NEXT; }
+static int reply_in(struct sip_msg *msg) { return tm_reply_hook(msg) ? LS_HOOK_DONE : LS_HOOK_NEXT; }
+
+/* A request route with a transaction ended: the transaction decides what happens. */
+static int route_end(struct sip_msg *msg, int failed)
+{
+    if (!msg->tx)
+        return LS_HOOK_NEXT;
+    tm_route_done(msg, failed);
+    return LS_HOOK_DONE;
+}
+
+static void metrics(struct evbuffer *out, void *arg)
+{
+    ls_metrics_family(out, "lunasip_transactions_active", "gauge", "SIP transactions alive (tm).");
+    evbuffer_add_printf(out, "lunasip_transactions_active %lu\n", tm_active);
+    ls_metrics_family(out, "lunasip_transactions_created_total", "counter", "SIP transactions created since start (tm).");
+    evbuffer_add_printf(out, "lunasip_transactions_created_total %lu\n", tm_created);
 }
 
 /* ---- typed API ---- */
@@ -218,21 +242,11 @@ static int tm_init(lua_State *L, char *err, size_t errlen)
             lua_pop(L, 1);
         }
     }
-    sip_request_hook = tm_request_hook;
-    sip_reply_hook = tm_reply_hook;
-    sip_route_done_hook = tm_route_done;
-    coro_wait_guard_add(can_wait);
-    proxy_reply_hook = msg_reply_hook;
     return 0;
 }
 
 static void tm_stop(void)
 {
-    sip_request_hook = NULL;
-    sip_reply_hook = NULL;
-    sip_route_done_hook = NULL;
-    coro_wait_guard_remove(can_wait);
-    proxy_reply_hook = NULL;
     unsigned long active = tm_active;
     tm_tx_release_all();
     if (tm_created)
@@ -245,6 +259,12 @@ static const struct ls_unit tm_unit = {
     .stop = tm_stop,
     .lua = lua_fns,
     .api = &api,
+    .on_request = request_in,
+    .on_reply = reply_in,
+    .on_route_end = route_end,
+    .on_local_reply = local_reply,
+    .wait_guard = can_wait,
+    .metrics = metrics,
 };
 
 LS_UNIT_EXPORT(tm_unit)
