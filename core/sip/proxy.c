@@ -240,7 +240,7 @@ char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason,
     if (!reason)
         reason = proxy_reason(code);
     size_t hlen = headers ? strlen(headers) : 0;
-    size_t size = 64 + strlen(reason) + strlen(tag) + hlen + blen;
+    size_t size = 96 + strlen(reason) + strlen(tag) + hlen + blen;
     for (unsigned i = 0; i < p->nh; i++)
         size += p->h[i].len + 2;
     char *b = malloc(size);
@@ -272,6 +272,7 @@ char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason,
         memcpy(b + n, body, blen);
         n += blen;
     }
+    b[n] = '\0';
     *len = n;
     return b;
 }

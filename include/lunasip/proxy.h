@@ -34,7 +34,8 @@ int proxy_forward_reply(struct sip_msg *msg);
 /* A reply to req as bytes (malloc'd, *len set): the status line, the request's Via, From, To,
  * Call-ID and CSeq lines as received (the top Via with our received/rport), a To tag for
  * code > 100 when the To has none, then headers (complete lines, each ending in CRLF, or NULL),
- * Content-Length and body. reason NULL: the RFC 3261 phrase. NULL when out of memory. */
+ * Content-Length and body (NUL-terminated after len bytes). reason NULL: the RFC 3261 phrase.
+ * NULL when out of memory. */
 char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason, const char *headers,
                         const char *body, size_t blen, size_t *len);
 
