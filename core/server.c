@@ -6,6 +6,7 @@
 #include "notify.h"
 #include "paths.h"
 #include "lua/script.h"
+#include "transport/tls.h"
 #include <lunasip/transport.h>
 #include "unit.h"
 #include <event2/event.h>
@@ -43,6 +44,13 @@ static void apply_settings(const struct script *s)
     if (s->tcp_idle_timeout > 0)
         transport_set_tcp_idle_timeout((int)(s->tcp_idle_timeout * 1000));
     http_configure(s->http_token, s->http_max_body); /* config.http.listen changes need a restart */
+    if (s->tls.set) {
+        struct tls_settings ts;
+        char err[512];
+        script_tls_settings(&s->tls, &ts);
+        if (tls_configure(&ts, err, sizeof err) != 0)
+            log_error("config.tls: %s (TLS contexts unchanged)", err);
+    }
 }
 
 static void run_on_start(struct script *s)

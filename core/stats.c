@@ -11,7 +11,7 @@ static const char *stat_names[STAT__COUNT] = {
     [STAT_TX_ERRORS] = "tx_errors",           [STAT_FWD_REQUESTS] = "fwd_requests",
     [STAT_FWD_REPLIES] = "fwd_replies",       [STAT_LOCAL_REPLIES] = "local_replies",
     [STAT_DROPPED] = "dropped",               [STAT_ROUTE_ERRORS] = "route_errors",
-    [STAT_TCP_CONNECTIONS] = "tcp_connections",
+    [STAT_TCP_CONNECTIONS] = "tcp_connections", [STAT_TLS_ERRORS] = "tls_errors",
 };
 
 static const char *method_names[SM__COUNT] = {

@@ -15,6 +15,7 @@ enum stat_id {
     STAT_DROPPED,          /* requests a route neither answered nor forwarded, or dropped */
     STAT_ROUTE_ERRORS,     /* Lua errors raised in routes */
     STAT_TCP_CONNECTIONS,  /* TCP connections currently open */
+    STAT_TLS_ERRORS,       /* TLS handshakes that failed (either side) */
     STAT__COUNT
 };
 

@@ -62,6 +62,7 @@ static const struct {
     { STAT_DROPPED, "lunasip_sip_dropped_total", "counter", "SIP requests dropped (no reply, no forward, or msg:drop())." },
     { STAT_ROUTE_ERRORS, "lunasip_route_errors_total", "counter", "Lua errors raised in routes, timers and spawned coroutines." },
     { STAT_TCP_CONNECTIONS, "lunasip_sip_tcp_connections", "gauge", "SIP TCP connections open." },
+    { STAT_TLS_ERRORS, "lunasip_tls_handshake_errors_total", "counter", "TLS handshakes that failed (SIP and HTTPS)." },
 };
 
 void metrics_write(struct evbuffer *out)

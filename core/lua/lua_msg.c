@@ -108,7 +108,7 @@ int lua_msg_index(lua_State *L)
         else
             lua_pushinteger(L, port);
     } else if (!strcmp(k, "proto")) {
-        lua_pushstring(L, msg->src.addr.proto == PROTO_TCP ? "tcp" : "udp");
+        lua_pushstring(L, transport_proto_name(msg->src.addr.proto));
     } else if (!strcmp(k, "body")) {
         struct sip_str b = sipmsg_body(msg);
         lua_pushlstring(L, b.s ? b.s : "", b.len);

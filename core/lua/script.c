@@ -59,6 +59,8 @@ static void script_free(struct script *s)
     free(s->units);
     free(s->http_listen);
     free(s->http_token);
+    script_tls_free(&s->tls);
+    script_tls_free(&s->http_tls);
     free(s->path);
     free(s);
 }
@@ -228,6 +230,9 @@ static int read_config(struct script *s, char *err, size_t errlen)
     }
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "http") != LUA_TNIL && read_http(s, L, err, errlen) != 0)
+        goto out;
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "tls") != LUA_TNIL && script_read_tls(L, "config.tls", s->path, &s->tls, err, errlen) != 0)
         goto out;
     lua_pop(L, 1);
     int t = lua_getfield(L, -1, "units");

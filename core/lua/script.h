@@ -7,6 +7,15 @@
 #include <lua.h>
 
 struct script_timer;
+struct tls_settings;
+
+/* config.tls or config.http.tls (paths resolved against the script's folder). */
+struct script_tls {
+    char *cert, *key, *ca;      /* NULL when absent */
+    int verify;                 /* default true */
+    int min_version;            /* OpenSSL version number, 0: the default (TLS 1.2) */
+    int set;                    /* the table was given */
+};
 
 struct script {
     lua_State *L;
@@ -24,6 +33,8 @@ struct script {
     char *http_listen;          /* config.http.listen as "host:port", NULL: no HTTP server */
     char *http_token;           /* config.http.token, NULL: no auth */
     long http_max_body;         /* config.http.max_body in bytes, -1 when absent */
+    struct script_tls tls;      /* config.tls (SIP over TLS and WSS, the SIP TLS client) */
+    struct script_tls http_tls; /* config.http.tls (HTTPS) */
 };
 
 extern struct script *script_current;
@@ -44,6 +55,14 @@ struct script *script_of(lua_State *L);
 
 /* Push the global route function name on L; returns 1 when it is a function (else pushes nothing). */
 int script_route(lua_State *L, const char *name);
+
+/* Read the TLS table on top of L into tls (what names it in errors: "config.tls").
+ * Returns 0, or -1 with the reason in err (tls keeps what it got: free it). script_tls.c */
+int script_read_tls(lua_State *L, const char *what, const char *script_path, struct script_tls *tls, char *err,
+                    size_t errlen);
+void script_tls_free(struct script_tls *tls);
+/* A view of tls as tls.c wants it (pointers into tls). */
+void script_tls_settings(const struct script_tls *tls, struct tls_settings *out);
 
 struct script *script_ref(struct script *s);
 void script_unref(struct script *s);

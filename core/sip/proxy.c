@@ -21,6 +21,7 @@ struct send_job {
     proxy_sent_fn cb;    /* request sends: told the outcome, or NULL */
     void *arg;
     char branch[64];     /* our Via branch; empty: the stateless branch */
+    char name[256];      /* the host we resolved: a new TLS connection's SNI and name check */
     size_t len;
     char buf[];
 };
@@ -35,15 +36,17 @@ static void job_failed(struct send_job *job, const char *why)
 static void send_ready(struct send_job *job, const struct sip_addr *dst)
 {
     if (!job->msg) {
-        transport_send(dst, job->conn_id, job->buf, job->len); /* counts its own errors */
+        transport_send_named(dst, job->conn_id, job->name, job->buf, job->len); /* counts its own errors */
         return;
     }
     struct sip_msg *msg = job->msg;
     const struct listener *lst = transport_listener_for(dst->proto, dst->sa.ss_family);
     if (!lst || lst->proto != dst->proto) {
         struct sip_str m = sipmsg_method(msg);
-        log_warn("cannot forward %.*s: no %s listener", (int)m.len, m.s, dst->proto == PROTO_TCP ? "tcp" : "udp");
-        job_failed(job, dst->proto == PROTO_TCP ? "no tcp listener" : "no udp listener");
+        char why[64];
+        snprintf(why, sizeof why, "no %s listener", transport_proto_name(dst->proto));
+        log_warn("cannot forward %.*s: %s", (int)m.len, m.s, why);
+        job_failed(job, why);
         return;
     }
     if (msg->rr_wanted) {
@@ -59,11 +62,11 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
     if (!job->branch[0])
         via_branch_stateless(msg, job->branch, sizeof job->branch);
     size_t vlen = via_line(via, sizeof via, lst->proto, lst->host, lst->port, job->branch);
-    if (!vlen || sipmsg_write(msg, via, vlen, dst->proto == PROTO_TCP, &out, &len) != 0) {
+    if (!vlen || sipmsg_write(msg, via, vlen, PROTO_STREAM(dst->proto), &out, &len) != 0) {
         job_failed(job, "cannot write the request");
         return;
     }
-    if (transport_send(dst, 0, out, len) == 0) {
+    if (transport_send_named(dst, 0, job->name, out, len) == 0) {
         stats_inc(STAT_FWD_REQUESTS);
         if (job->cb)
             job->cb(job->arg, dst, out, len, NULL);
@@ -95,6 +98,7 @@ int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t con
         return -1;
     job->proto = proto;
     job->conn_id = conn_id;
+    snprintf(job->name, sizeof job->name, "%s", host);
     job->len = len;
     if (len)
         memcpy(job->buf, buf, len);
@@ -110,20 +114,24 @@ int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enu
         snprintf(err, errlen, "bad SIP URI '%s'", uri);
         return -1;
     }
-    if (!sip_str_ieq(u.scheme, "sip")) {
-        snprintf(err, errlen, "unsupported URI scheme '%.*s' (only sip: is supported)", (int)u.scheme.len, u.scheme.s);
+    int sips = sip_str_ieq(u.scheme, "sips");
+    if (!sips && !sip_str_ieq(u.scheme, "sip")) {
+        snprintf(err, errlen, "unsupported URI scheme '%.*s' (only sip: and sips: are supported)", (int)u.scheme.len,
+                 u.scheme.s);
         return -1;
     }
     struct sip_str t;
-    if (!sip_param_get(u.params, "transport", &t) || !t.len || sip_str_ieq(t, "udp")) {
-        *proto = PROTO_UDP;
-    } else if (sip_str_ieq(t, "tcp")) {
-        *proto = PROTO_TCP;
-    } else {
+    if (!sip_param_get(u.params, "transport", &t) || !t.len) {
+        *proto = sips ? PROTO_TLS : PROTO_UDP;
+    } else if (transport_proto_parse(t.s, t.len, proto) != 0) {
         snprintf(err, errlen, "unsupported transport '%.*s'", (int)t.len, t.s);
         return -1;
     }
-    *port = u.port ? u.port : 5060;
+    if (sips && (*proto == PROTO_UDP || *proto == PROTO_TCP)) /* RFC 5630: sips means TLS hop by hop */
+        *proto = PROTO_TLS;
+    if (sips && *proto == PROTO_WS)
+        *proto = PROTO_WSS;
+    *port = u.port ? u.port : *proto == PROTO_TLS ? 5061 : 5060;
     if (u.host.len >= hostlen) {
         snprintf(err, errlen, "host too long in '%s'", uri);
         return -1;
@@ -182,6 +190,7 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
     }
     msg->forwarded = 1;
     job->proto = proto;
+    snprintf(job->name, sizeof job->name, "%s", host);
     job->msg = sipmsg_ref(msg);
     job->cb = cb;
     job->arg = arg;
@@ -209,7 +218,7 @@ int proxy_forward_reply(struct sip_msg *msg)
         return -1;
     char *out;
     size_t len;
-    if (sipmsg_write(msg, NULL, 0, proto == PROTO_TCP, &out, &len) != 0)
+    if (sipmsg_write(msg, NULL, 0, PROTO_STREAM(proto), &out, &len) != 0)
         return -1;
     int rc = proxy_send_to(host, port, proto, 0, out, len);
     free(out);
@@ -283,7 +292,7 @@ int proxy_send_reply(const struct sip_msg *req, const char *buf, size_t len)
     int port, rc;
     enum sip_proto proto;
     struct sip_via via;
-    if (req->src.conn_id && req->src.addr.proto == PROTO_TCP) {
+    if (req->src.conn_id && PROTO_STREAM(req->src.addr.proto)) {
         rc = transport_send(&req->src.addr, req->src.conn_id, buf, len); /* the connection it came on */
     } else if (req->src.lst && sipmsg_top_via(req, &via) == 0 &&
                via_reply_target(&via, host, sizeof host, &port, &proto) == 0) {

@@ -103,8 +103,8 @@ int route_loose(struct sip_msg *msg, route_is_local_fn is_local, char **next_hop
 int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port)
 {
     char line[512];
-    int len = snprintf(line, sizeof line, "Record-Route: <sip:%s:%d%s;lr>", host, port,
-                       proto == PROTO_TCP ? ";transport=tcp" : "");
+    int len = snprintf(line, sizeof line, "Record-Route: <sip:%s:%d%s%s;lr>", host, port,
+                       proto == PROTO_UDP ? "" : ";transport=", proto == PROTO_UDP ? "" : transport_proto_name(proto));
     if (len <= 0 || (size_t)len >= sizeof line)
         return -1;
     int i = sipmsg_hdr_find(msg, HDR_RECORD_ROUTE, NULL, 0);

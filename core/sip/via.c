@@ -124,7 +124,7 @@ void via_branch_stateless(const struct sip_msg *msg, char *out, size_t len)
 
 size_t via_line(char *buf, size_t len, enum sip_proto proto, const char *host, int port, const char *branch)
 {
-    int n = snprintf(buf, len, "Via: SIP/2.0/%s %s:%d;branch=%s\r\n", proto == PROTO_TCP ? "TCP" : "UDP", host,
+    int n = snprintf(buf, len, "Via: SIP/2.0/%s %s:%d;branch=%s\r\n", transport_proto_via(proto), host,
                      port, branch);
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
@@ -146,11 +146,7 @@ int via_reply_target(const struct sip_via *via, char *host, size_t hostlen, int 
 {
     if (!via || !via->host.len)
         return -1;
-    if (sip_str_ieq(via->transport, "UDP"))
-        *proto = PROTO_UDP;
-    else if (sip_str_ieq(via->transport, "TCP"))
-        *proto = PROTO_TCP;
-    else
+    if (!via->transport.len || transport_proto_parse(via->transport.s, via->transport.len, proto) != 0)
         return -1;
     struct sip_str received, rport;
     if (sip_param_get(via->params, "received", &received) && received.len)
@@ -158,6 +154,6 @@ int via_reply_target(const struct sip_via *via, char *host, size_t hostlen, int 
     else
         sip_str_copy(via->host, host, hostlen);
     long long rp = sip_param_get(via->params, "rport", &rport) && rport.len ? sip_number(rport, 65535) : 0;
-    *port = rp > 0 ? (int)rp : via->port ? via->port : 5060;
+    *port = rp > 0 ? (int)rp : via->port ? via->port : *proto == PROTO_TLS ? 5061 : 5060;
     return *port > 0 && *port < 65536 ? 0 : -1;
 }

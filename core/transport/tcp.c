@@ -1,10 +1,12 @@
-/* SIP over TCP: accepted and outgoing connections, message framing by Content-Length,
- * connection reuse by peer address, idle timeout. Main loop only.
+/* SIP over TCP and TLS: accepted and outgoing connections, message framing by Content-Length,
+ * connection reuse by peer address, idle timeout. A TLS connection is a TCP connection whose
+ * bufferevent is libevent's OpenSSL one (tls.c makes the SSL objects). Main loop only.
  *
  * A connection is never freed while its messages are being delivered: sip_receive() may
  * send on it or close it; tcp_close() then only marks it dead and the read callback frees
  * it once delivery returns. */
 #include "transport/transport_internal.h"
+#include "transport/tls.h"
 #include "log.h"
 #include <lunasip/loop.h>
 #include "stats.h"
@@ -12,6 +14,8 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <inttypes.h>
@@ -37,7 +41,8 @@ struct tcp_conn {
     struct tcp_conn *next_id;   /* chain in tcp_by_id */
     struct tcp_conn *next_addr; /* chain in tcp_by_addr */
     int busy;                   /* > 0 while delivering messages */
-    unsigned connecting : 1;    /* outgoing connect not finished */
+    unsigned connecting : 1;    /* outgoing connect (and TLS handshake) not finished */
+    unsigned handshaking : 1;   /* TLS: handshake not finished */
     unsigned closing : 1;       /* input discarded; finish once the output is flushed */
     unsigned peer_eof : 1;      /* the peer closed its side */
     unsigned lingering : 1;     /* our FIN sent: close on the peer's EOF or the timer */
@@ -77,11 +82,11 @@ static struct tcp_conn *tcp_find_id(uint64_t id)
     return NULL;
 }
 
-/* An open connection with this peer, inbound or outgoing. */
-static struct tcp_conn *tcp_find_addr(const struct sockaddr_storage *sa)
+/* An open connection of proto with this peer, inbound or outgoing. */
+static struct tcp_conn *tcp_find_addr(const struct sockaddr_storage *sa, enum sip_proto proto)
 {
     for (struct tcp_conn *c = tcp_by_addr[tcp_addr_hash(sa)]; c; c = c->next_addr)
-        if (!c->closing && transport_addr_equal(&c->src.addr.sa, sa))
+        if (!c->closing && c->src.addr.proto == proto && transport_addr_equal(&c->src.addr.sa, sa))
             return c;
     return NULL;
 }
@@ -101,6 +106,11 @@ static void tcp_unlink(struct tcp_conn *c)
 static const char *tcp_peer(const struct tcp_conn *c, char *buf, size_t len)
 {
     return addr_str(&c->src.addr.sa, buf, len);
+}
+
+static const char *tcp_name(const struct tcp_conn *c)
+{
+    return transport_proto_name(c->src.addr.proto);
 }
 
 /* Close at once (unsent bytes are dropped). Frees c unless it is delivering. */
@@ -162,10 +172,10 @@ static void tcp_idle_cb(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (c->connecting) {
-        log_warn("tcp connect to %s timed out", tcp_peer(c, peer, sizeof peer));
+        log_warn("%s connect to %s timed out", tcp_name(c), tcp_peer(c, peer, sizeof peer));
         stats_inc(STAT_TX_ERRORS);
     } else {
-        log_debug("tcp connection %" PRIu64 " with %s %s, closing", c->id, tcp_peer(c, peer, sizeof peer),
+        log_debug("%s connection %" PRIu64 " with %s %s, closing", tcp_name(c), c->id, tcp_peer(c, peer, sizeof peer),
                   c->closing ? "closing timed out" : "idle");
     }
     tcp_close(c);
@@ -218,7 +228,7 @@ static int tcp_refuse(struct tcp_conn *c, struct evbuffer *in, size_t n, const c
     ev_ssize_t got = evbuffer_copyout(in, tcp_buf, take);
     tcp_buf[got > 0 ? got : 0] = '\0';
     stats_inc(STAT_RX_OVERSIZE);
-    log_warn("tcp message from %s refused: %s", tcp_peer(c, peer, sizeof peer), why);
+    log_warn("%s message from %s refused: %s", tcp_name(c), tcp_peer(c, peer, sizeof peer), why);
     sip_reject_oversize(tcp_buf, got > 0 ? (size_t)got : 0, &c->src);
     tcp_close_after_flush(c);
     return -1;
@@ -256,7 +266,7 @@ static int tcp_frame(struct tcp_conn *c, struct evbuffer *in)
     if (cl < 0) {
         char peer[64];
         stats_inc(STAT_RX_BAD);
-        log_warn("tcp message from %s has a bad Content-Length, closing", tcp_peer(c, peer, sizeof peer));
+        log_warn("%s message from %s has a bad Content-Length, closing", tcp_name(c), tcp_peer(c, peer, sizeof peer));
         tcp_close_after_flush(c);
         return -1;
     }
@@ -310,9 +320,20 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
     (void)bev;
     tcp_peer(c, peer, sizeof peer);
     if (what & BEV_EVENT_CONNECTED) {
-        c->connecting = 0;
+        log_debug("%s connection %" PRIu64 " %s %s established", tcp_name(c), c->id, c->connecting ? "to" : "from",
+                  peer);
+        c->connecting = c->handshaking = 0;
         c->last_ms = tcp_now_ms();
-        log_debug("tcp connection %" PRIu64 " to %s established", c->id, peer);
+        return;
+    }
+    if (c->handshaking) { /* bad handshake, plain text, unverifiable certificate: one line */
+        char why[512];
+        log_warn("tls %s %s failed: %s", c->connecting ? "connect to" : "handshake with", peer,
+                 tls_error(bev, why, sizeof why));
+        stats_inc(STAT_TLS_ERRORS);
+        if (c->connecting)
+            stats_inc(STAT_TX_ERRORS);
+        tcp_close(c);
         return;
     }
     if ((what & BEV_EVENT_EOF) && !c->connecting && !c->closing
@@ -323,12 +344,12 @@ static void tcp_event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (c->connecting) {
-        log_warn("tcp connect to %s failed: %s", peer, e ? strerror(e) : "connection closed");
+        log_warn("%s connect to %s failed: %s", tcp_name(c), peer, e ? strerror(e) : "connection closed");
         stats_inc(STAT_TX_ERRORS);
     } else if (what & BEV_EVENT_ERROR) {
-        log_debug("tcp connection %" PRIu64 " with %s: %s, closing", c->id, peer, strerror(e));
+        log_debug("%s connection %" PRIu64 " with %s: %s, closing", tcp_name(c), c->id, peer, strerror(e));
     } else {
-        log_debug("tcp connection %" PRIu64 " closed by %s", c->id, peer);
+        log_debug("%s connection %" PRIu64 " closed by %s", tcp_name(c), c->id, peer);
     }
     tcp_close(c);
 }
@@ -339,29 +360,40 @@ static void tcp_nodelay(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-/* Index a new connection on fd (which it owns from now on, even on failure). */
+/* Index a new connection of proto on fd (which it owns from now on, even on failure). ssl
+ * (owned too) makes it a TLS connection: accepting, or connecting when outgoing. */
 static struct tcp_conn *tcp_conn_new(int fd, const struct listener *lst, const struct sockaddr *sa,
-                                     socklen_t salen)
+                                     socklen_t salen, enum sip_proto proto, SSL *ssl, int outgoing)
 {
     struct tcp_conn *c = calloc(1, sizeof *c);
-    if (c) {
+    if (c && ssl) {
+        c->bev = bufferevent_openssl_socket_new(transport_base, fd, ssl,
+                                                outgoing ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+                                                BEV_OPT_CLOSE_ON_FREE);
+        if (c->bev) {
+            ssl = NULL; /* the bufferevent frees it */
+            bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+        }
+    } else if (c) {
         c->bev = bufferevent_socket_new(transport_base, fd, BEV_OPT_CLOSE_ON_FREE);
-        c->idle = evtimer_new(transport_base, tcp_idle_cb, c);
     }
+    if (c)
+        c->idle = evtimer_new(transport_base, tcp_idle_cb, c);
     if (!c || !c->bev || !c->idle || salen > sizeof c->src.addr.sa) {
-        log_error("tcp: cannot set up a connection (out of memory?)");
+        log_error("%s: cannot set up a connection (out of memory?)", transport_proto_name(proto));
         if (c && c->idle)
             event_free(c->idle);
         if (c && c->bev)
             bufferevent_free(c->bev);
         else
             close(fd);
+        SSL_free(ssl);
         free(c);
         return NULL;
     }
     c->id = tcp_next_id++;
-    c->src = (struct sip_source){ .addr = { .proto = PROTO_TCP, .salen = salen }, .lst = lst,
-                                  .conn_id = c->id };
+    c->handshaking = proto == PROTO_TLS || proto == PROTO_WSS;
+    c->src = (struct sip_source){ .addr = { .proto = proto, .salen = salen }, .lst = lst, .conn_id = c->id };
     memcpy(&c->src.addr.sa, sa, salen);
     c->last_ms = tcp_now_ms();
     c->next_id = tcp_by_id[c->id % TCP_BUCKETS];
@@ -380,12 +412,18 @@ static void tcp_accept_cb(struct evconnlistener *el, evutil_socket_t fd, struct 
                           int salen, void *arg)
 {
     const struct listener *lst = arg;
+    SSL *ssl = NULL;
     (void)el;
     tcp_nodelay(fd);
-    struct tcp_conn *c = tcp_conn_new(fd, lst, sa, (socklen_t)salen);
+    if ((lst->proto == PROTO_TLS || lst->proto == PROTO_WSS) && !(ssl = tls_server_ssl())) {
+        log_error("%s: cannot set up a connection (no TLS context)", transport_proto_name(lst->proto));
+        close(fd);
+        return;
+    }
+    struct tcp_conn *c = tcp_conn_new(fd, lst, sa, (socklen_t)salen, lst->proto, ssl, 0);
     if (c) {
         char peer[64];
-        log_debug("tcp connection %" PRIu64 " from %s on %s:%d", c->id,
+        log_debug("%s connection %" PRIu64 " from %s on %s:%d", tcp_name(c), c->id,
                   tcp_peer(c, peer, sizeof peer), lst->host, lst->port);
     }
 }
@@ -411,6 +449,10 @@ static void tcp_accept_error_cb(struct evconnlistener *el, void *arg)
 
 int tcp_listen(struct listener *lst, char *err, size_t errlen)
 {
+    if ((lst->proto == PROTO_TLS || lst->proto == PROTO_WSS) && !tls_server_ready()) {
+        snprintf(err, errlen, "config.tls needs cert and key for a %s listener", transport_proto_name(lst->proto));
+        return -1;
+    }
     int fd = transport_socket(lst, SOCK_STREAM, err, errlen);
     if (fd < 0)
         return -1;
@@ -428,15 +470,20 @@ int tcp_listen(struct listener *lst, char *err, size_t errlen)
     return 0;
 }
 
-/* Start an outgoing connection to dst from the TCP listener of its family. NULL (logged)
- * when it cannot even start. */
-static struct tcp_conn *tcp_connect(const struct sip_addr *dst)
+/* Start an outgoing TCP or TLS connection to dst from the listener of its proto and family
+ * (name: see transport_send_named()). NULL (logged) when it cannot even start. */
+static struct tcp_conn *tcp_connect(const struct sip_addr *dst, const char *name)
 {
     char to[64];
-    const struct listener *lst = transport_listener_for(PROTO_TCP, dst->sa.ss_family);
+    const char *pn = transport_proto_name(dst->proto);
+    const struct listener *lst = transport_listener_for(dst->proto, dst->sa.ss_family);
     addr_str(&dst->sa, to, sizeof to);
-    if (!lst || lst->proto != PROTO_TCP) {
-        log_warn("tcp send to %s: no TCP listener to send from", to);
+    if (dst->proto == PROTO_WS || dst->proto == PROTO_WSS) {
+        log_warn("%s send to %s: no open WebSocket connection (clients connect to us)", pn, to);
+        return NULL;
+    }
+    if (!lst || lst->proto != dst->proto) {
+        log_warn("%s send to %s: no %s listener to send from", pn, to, pn);
         return NULL;
     }
     int fd = socket(dst->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -454,39 +501,48 @@ static struct tcp_conn *tcp_connect(const struct sip_addr *dst)
             return NULL;
         }
     }
-    struct tcp_conn *c = tcp_conn_new(fd, lst, (const struct sockaddr *)&dst->sa, dst->salen);
+    SSL *ssl = NULL;
+    if (dst->proto == PROTO_TLS) { /* connect first: the SSL bufferevent starts its handshake on fd */
+        if ((connect(fd, (const struct sockaddr *)&dst->sa, dst->salen) < 0 && errno != EINPROGRESS)
+            || !(ssl = tls_client_ssl(NULL, name, &dst->sa))) {
+            log_warn("tls connect to %s: %s", to, ssl ? strerror(errno) : "cannot create a TLS session");
+            close(fd);
+            return NULL;
+        }
+    }
+    struct tcp_conn *c = tcp_conn_new(fd, lst, (const struct sockaddr *)&dst->sa, dst->salen, dst->proto, ssl, 1);
     if (!c)
         return NULL;
     c->connecting = 1;
-    if (bufferevent_socket_connect(c->bev, (const struct sockaddr *)&dst->sa, (int)dst->salen) < 0) {
+    if (!ssl && bufferevent_socket_connect(c->bev, (const struct sockaddr *)&dst->sa, (int)dst->salen) < 0) {
         log_warn("tcp connect to %s: %s", to, strerror(errno));
         tcp_close(c);
         return NULL;
     }
-    log_debug("tcp connection %" PRIu64 " connecting to %s", c->id, to);
+    log_debug("%s connection %" PRIu64 " connecting to %s", pn, c->id, to);
     return c;
 }
 
-int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len)
+int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *name, const char *buf, size_t len)
 {
     char to[64];
     struct tcp_conn *c = conn_id ? tcp_find_id(conn_id) : NULL;
     if (!c)
-        c = tcp_find_addr(&dst->sa);
+        c = tcp_find_addr(&dst->sa, dst->proto);
     if (!c)
-        c = tcp_connect(dst);
+        c = tcp_connect(dst, name);
     if (!c) {
         stats_inc(STAT_TX_ERRORS);
         return -1;
     }
     if (evbuffer_get_length(bufferevent_get_output(c->bev)) + len > TCP_MAX_OUTPUT) {
-        log_warn("tcp send to %s: over %d bytes queued, message dropped",
+        log_warn("%s send to %s: over %d bytes queued, message dropped", tcp_name(c),
                  tcp_peer(c, to, sizeof to), TCP_MAX_OUTPUT);
         stats_inc(STAT_TX_ERRORS);
         return -1;
     }
     if (bufferevent_write(c->bev, buf, len) < 0) {
-        log_warn("tcp send to %s: cannot queue %zu bytes", tcp_peer(c, to, sizeof to), len);
+        log_warn("%s send to %s: cannot queue %zu bytes", tcp_name(c), tcp_peer(c, to, sizeof to), len);
         stats_inc(STAT_TX_ERRORS);
         return -1;
     }

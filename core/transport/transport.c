@@ -1,6 +1,7 @@
 /* Transport table: listen specs, the listeners, address helpers and send dispatch.
  * The protocols live in udp.c and tcp.c, name lookups in resolve.c. Main loop only. */
 #include "transport/transport_internal.h"
+#include "transport/tls.h"
 #include "log.h"
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -75,14 +76,11 @@ int transport_parse_spec(const char *spec, enum sip_proto *proto, struct sockadd
 {
     if (!spec || !*spec)
         return transport_fail(err, errlen, "listen", "empty address");
-    const char *p = spec;
+    const char *p = spec, *colon1 = strchr(spec, ':');
     *proto = PROTO_UDP;
-    if (strncasecmp(p, "udp:", 4) == 0) {
-        p += 4;
-    } else if (strncasecmp(p, "tcp:", 4) == 0) {
-        *proto = PROTO_TCP;
-        p += 4;
-    }
+    if (colon1 && colon1 > p && colon1 - p <= 3 && isalpha((unsigned char)*p)
+        && transport_proto_parse(p, (size_t)(colon1 - p), proto) == 0)
+        p = colon1 + 1;
     char host[INET6_ADDRSTRLEN + 2];
     const char *port = NULL;
     size_t hostlen;
@@ -106,7 +104,7 @@ int transport_parse_spec(const char *spec, enum sip_proto *proto, struct sockadd
         return transport_fail(err, errlen, spec, "bad address");
     memcpy(host, p, hostlen);
     host[hostlen] = '\0';
-    int portnum = port ? transport_parse_port(port) : 5060;
+    int portnum = port ? transport_parse_port(port) : *proto == PROTO_TLS || *proto == PROTO_WSS ? 5061 : 5060;
     if (portnum < 0)
         return transport_fail(err, errlen, spec, "bad port");
     if (transport_addr_parse(host, portnum, sa, salen) < 0) {
@@ -114,7 +112,7 @@ int transport_parse_spec(const char *spec, enum sip_proto *proto, struct sockadd
         while (isalpha((unsigned char)spec[alpha]))
             alpha++;
         if (alpha && spec[alpha] == ':' && p == spec)
-            return transport_fail(err, errlen, spec, "unknown transport (use udp: or tcp:)");
+            return transport_fail(err, errlen, spec, "unknown transport (use udp:, tcp:, tls:, ws: or wss:)");
         return transport_fail(err, errlen, spec, "not a numeric IPv4 or IPv6 address");
     }
     return 0;
@@ -155,12 +153,11 @@ int transport_listen(struct event_base *base, const char *spec, char *err, size_
     transport_base = base;
     io_table[lst_count] = (struct transport_io){ .fd = -1 };
     char why[256];
-    int rc = lst->proto == PROTO_TCP ? tcp_listen(lst, why, sizeof why)
-                                     : udp_listen(lst, why, sizeof why);
+    int rc = PROTO_STREAM(lst->proto) ? tcp_listen(lst, why, sizeof why) : udp_listen(lst, why, sizeof why);
     if (rc < 0)
         return transport_fail(err, errlen, spec, why);
     lst_count++;
-    log_debug("listening on %s:%s:%d", lst->proto == PROTO_TCP ? "tcp" : "udp", lst->host, lst->port);
+    log_debug("listening on %s:%s:%d", transport_proto_name(lst->proto), lst->host, lst->port);
     return 0;
 }
 
@@ -181,6 +178,7 @@ void transport_shutdown(void)
     }
     lst_count = 0;
     resolve_shutdown();
+    tls_shutdown();
     transport_base = NULL;
 }
 
@@ -234,9 +232,38 @@ int transport_is_local(const char *host, int port)
     return 0;
 }
 
+int transport_send_named(const struct sip_addr *dst, uint64_t conn_id, const char *name, const char *buf,
+                         size_t len)
+{
+    return PROTO_STREAM(dst->proto) ? tcp_send(dst, conn_id, name, buf, len) : udp_send(dst, buf, len);
+}
+
 int transport_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len)
 {
-    return dst->proto == PROTO_TCP ? tcp_send(dst, conn_id, buf, len) : udp_send(dst, buf, len);
+    return transport_send_named(dst, conn_id, NULL, buf, len);
+}
+
+static const char *const proto_names[] = { "udp", "tcp", "tls", "ws", "wss" };
+static const char *const proto_via[] = { "UDP", "TCP", "TLS", "WS", "WSS" };
+
+const char *transport_proto_name(enum sip_proto proto)
+{
+    return (unsigned)proto <= PROTO_WSS ? proto_names[proto] : "?";
+}
+
+const char *transport_proto_via(enum sip_proto proto)
+{
+    return (unsigned)proto <= PROTO_WSS ? proto_via[proto] : "?";
+}
+
+int transport_proto_parse(const char *name, size_t len, enum sip_proto *proto)
+{
+    for (int i = 0; i <= PROTO_WSS; i++)
+        if (strlen(proto_names[i]) == len && strncasecmp(name, proto_names[i], len) == 0) {
+            *proto = (enum sip_proto)i;
+            return 0;
+        }
+    return -1;
 }
 
 void transport_set_tcp_idle_timeout(int ms)

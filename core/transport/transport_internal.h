@@ -42,8 +42,8 @@ int udp_send(const struct sip_addr *dst, const char *buf, size_t len);
 
 /* Start accepting connections on lst. Returns 0, or -1 with the reason in err. */
 int tcp_listen(struct listener *lst, char *err, size_t errlen);
-/* See transport_send(). */
-int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len);
+/* See transport_send_named() (TCP, TLS, WS and WSS). */
+int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *name, const char *buf, size_t len);
 /* Close every TCP connection at once, dropping unsent bytes. */
 void tcp_shutdown(void);
 

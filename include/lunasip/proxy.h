@@ -4,8 +4,8 @@
 #define LUNASIP_PROXY_H
 #include <lunasip/msg.h>
 
-/* Target of a SIP URI: host (as written, brackets kept), port (default 5060) and transport
- * (;transport=tcp, else UDP). Returns 0, or -1 with a reason in err. */
+/* Target of a sip: or sips: URI: host (as written, brackets kept), port (default 5060, 5061 for
+ * TLS) and transport (;transport=tcp|tls|ws|wss, else UDP; sips: is TLS, or WSS with ws). Returns 0, or -1 with a reason in err. */
 int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
                      char *err, size_t errlen);
 

@@ -9,7 +9,19 @@
 
 struct event_base;
 
-enum sip_proto { PROTO_UDP = 0, PROTO_TCP = 1 };
+/* TLS is TCP with an SSL filter; WS/WSS carry one SIP message per WebSocket message over a
+ * TCP/TLS connection the peer opened (we never connect out over WebSocket). */
+enum sip_proto { PROTO_UDP = 0, PROTO_TCP = 1, PROTO_TLS = 2, PROTO_WS = 3, PROTO_WSS = 4 };
+
+/* Connection-oriented (TCP, TLS, WS, WSS): replies go back on the connection. */
+#define PROTO_STREAM(p) ((p) != PROTO_UDP)
+
+/* "udp", "tcp", "tls", "ws", "wss" (lower case: msg.proto, ;transport=, listen specs). */
+const char *transport_proto_name(enum sip_proto proto);
+/* "UDP", "TCP", "TLS", "WS", "WSS" (the Via transport). */
+const char *transport_proto_via(enum sip_proto proto);
+/* Case-insensitive name of len bytes to a proto. Returns 0, or -1 when unknown. */
+int transport_proto_parse(const char *name, size_t len, enum sip_proto *proto);
 
 #define SIP_MAX_MESSAGE 65535 /* largest SIP message accepted on any transport */
 
@@ -34,7 +46,8 @@ struct sip_source {
     uint64_t conn_id;            /* TCP connection id (never 0), 0 for UDP */
 };
 
-/* Parse "udp:127.0.0.1:5060", "tcp:[::1]:5061" (proto defaults to udp, port to 5060).
+/* Parse "udp:127.0.0.1:5060", "tcp:[::1]:5061", "tls:", "ws:", "wss:" (proto defaults to udp,
+ * port to 5060, 5061 for tls).
  * Returns 0, or -1 with a reason in err. */
 int transport_parse_spec(const char *spec, enum sip_proto *proto, struct sockaddr_storage *sa,
                          socklen_t *salen, char *err, size_t errlen);
@@ -63,6 +76,11 @@ int transport_is_local(const char *host, int port);
  * (connect is asynchronous; the bytes are queued meanwhile). Returns 0 when sent or queued,
  * -1 when it cannot be (no listener for the proto, connect refused at once, ...). */
 int transport_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len); /* counts STAT_TX_ERRORS itself */
+/* The same; name (a host name or NULL) is what a new TLS connection asks for (SNI) and checks
+ * the server certificate against; without one the certificate must name the IP address.
+ * WS/WSS: only on a connection the peer opened (by conn_id, else by address). */
+int transport_send_named(const struct sip_addr *dst, uint64_t conn_id, const char *name, const char *buf,
+                         size_t len);
 
 /* Idle TCP connections (no bytes either way) are closed after this many ms (default 120000).
  * A connection holding a partial message for this long is closed too. */

@@ -71,8 +71,12 @@ static void test_parse_spec(void)
     check_spec("[::1]:7000", PROTO_UDP, AF_INET6, "::1", 7000);
     check_spec("udp:::1", PROTO_UDP, AF_INET6, "::1", 5060);
     check_spec("tcp:127.0.0.1:0", PROTO_TCP, AF_INET, "127.0.0.1", 0);
+    check_spec("tls:[::1]", PROTO_TLS, AF_INET6, "::1", 5061);
+    check_spec("TLS:127.0.0.1:5071", PROTO_TLS, AF_INET, "127.0.0.1", 5071);
+    check_spec("ws:127.0.0.1:8080", PROTO_WS, AF_INET, "127.0.0.1", 8080);
+    check_spec("wss:127.0.0.1", PROTO_WSS, AF_INET, "127.0.0.1", 5061);
 
-    const char *bad[] = { "", "udp:", "tcp:", "sctp:1.2.3.4:5060", "tls:[::1]:5061",
+    const char *bad[] = { "", "udp:", "tcp:", "sctp:1.2.3.4:5060", "tls:", "wsx:[::1]:5061",
                           "udp:1.2.3.4:70000", "udp:1.2.3.4:", "udp:1.2.3.4:5x",
                           "udp:1.2.3.4:-1", "udp:[::1", "udp:[::1]x", "udp:[::1]:",
                           "udp:host.example:5060", "udp:[1.2.3.4]:5060", "udp:1.2.3:5060",

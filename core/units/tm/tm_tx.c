@@ -161,7 +161,7 @@ struct tm_tx *tm_tx_new(struct sip_msg *req, const char *key, unsigned idx)
     struct tm_tx *tx = calloc(1, sizeof *tx + klen + mlen + hlen);
     if (!tx)
         return NULL;
-    if (key && up_proto == PROTO_TCP && req->src.conn_id) {
+    if (key && PROTO_STREAM(up_proto) && req->src.conn_id) {
         tx->up_conn = malloc(sizeof *tx->up_conn);
         if (!tx->up_conn) {
             free(tx);
@@ -336,7 +336,7 @@ struct tm_tx *tm_tx_get(struct sip_msg *msg)
 
 static int send_up(struct tm_tx *tx, const char *buf, size_t len)
 {
-    if (tx->up_proto == PROTO_TCP && tx->up_conn)
+    if (PROTO_STREAM(tx->up_proto) && tx->up_conn)
         return transport_send(&tx->up_conn->addr, tx->up_conn->id, buf, len);
     return proxy_send_to(tx->up_host, tx->up_port, tx->up_proto, 0, buf, len);
 }

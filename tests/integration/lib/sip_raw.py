@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Raw SIP peer for the integration tests: send bytes, print what comes back.
 
-  sip_raw.py send  --proto udp|tcp --port P [--host H] [--timeout S] [--all]
-                   [--until-close] [--hold S] [FILE|-]
+  sip_raw.py send  --proto udp|tcp|tls --port P [--host H] [--timeout S] [--all]
+                   [--until-close] [--hold S] [--ca F] [--cert F --key F] [--sni NAME] [FILE|-]
   sip_raw.py listen --proto udp --port P [--timeout S] [--reply CODE]
 
 send: the message (a file, or stdin) is sent as is, except that the tokens
@@ -14,6 +14,9 @@ timeout. --until-close (TCP) keeps reading until the server closes the
 connection and then prints 'CLOSED after N.N s'; on timeout it prints
 'OPEN after N.N s'. --hold S (TCP) waits S seconds after sending before reading.
 A send the kernel refuses prints 'SENDFAIL <reason>'.
+tls: TCP with TLS, the server's certificate checked against --ca (for --sni, else for the
+address) when --ca is given; --cert/--key present a client certificate. A failed handshake
+prints 'TLSFAIL <reason>' and exits 2.
 Exit status: 0 when something was received (or, with --until-close, when the
 server closed the connection), 1 otherwise, 2 on a usage or socket error.
 
@@ -24,6 +27,7 @@ given, and exits 0; exits 1 after --timeout seconds with nothing.
 import argparse
 import re
 import socket
+import ssl
 import sys
 import time
 
@@ -97,6 +101,21 @@ def do_send(a, data):
     except OSError as e:
         print("CONNECTFAIL %s" % e)
         return 2
+    if a.proto == "tls":
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if a.ca:
+            ctx.load_verify_locations(a.ca)
+            ctx.check_hostname = bool(a.sni)
+        else:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        if a.cert:
+            ctx.load_cert_chain(a.cert, a.key)
+        try:
+            s = ctx.wrap_socket(s, server_hostname=a.sni or None)
+        except (ssl.SSLError, OSError) as e:
+            print("TLSFAIL %s" % e)
+            return 2
     laddr, lport = s.getsockname()[:2]
     data = data.replace(b"@LADDR@", laddr.encode()).replace(b"@LPORT@", str(lport).encode())
     try:
@@ -165,7 +184,11 @@ def do_listen(a):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=["send", "listen"])
-    p.add_argument("--proto", default="udp", choices=["udp", "tcp"])
+    p.add_argument("--proto", default="udp", choices=["udp", "tcp", "tls"])
+    p.add_argument("--ca")
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--sni")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--timeout", type=float, default=3.0)
