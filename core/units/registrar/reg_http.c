@@ -127,7 +127,7 @@ static void ping_aor(struct reg_aor *a, void *arg)
         if (!b->natted || b->pinging)
             continue;
         pings_sent++;
-        if (b->src.proto == PROTO_TCP) { /* RFC 5626 §4.4.1: CRLF keepalive on the connection */
+        if (b->src.proto == PROTO_TCP || b->src.proto == PROTO_TLS) { /* RFC 5626 §4.4.1: CRLF keepalive */
             if (transport_send(&b->src, b->conn_id, "\r\n\r\n", 4) != 0)
                 pings_failed++;
             continue;

@@ -208,7 +208,7 @@ int reg_uri_natted(const char *uri, const struct sip_addr *src)
     unsigned char buf[16];
     if (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1)
         return strcasecmp(host, ip) != 0 || port_of(&u) != sport;
-    return src->proto == PROTO_TCP; /* a name: only a TCP phone needs its own connection */
+    return PROTO_STREAM(src->proto); /* a name: only a TCP/TLS/WS phone needs its own connection */
 }
 
 /* The URI of the first Path value (malloc'd), or NULL. */

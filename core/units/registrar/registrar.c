@@ -115,8 +115,9 @@ static void binding_set(struct reg_binding *b, struct sip_msg *msg, const struct
     char ip[64];
     int port;
     addr_ip_port(&b->src.sa, ip, sizeof ip, &port);
-    snprintf(b->received, sizeof b->received, "sip:%s%s%s:%d%s", strchr(ip, ':') ? "[" : "", ip,
-             strchr(ip, ':') ? "]" : "", port, b->src.proto == PROTO_TCP ? ";transport=tcp" : "");
+    snprintf(b->received, sizeof b->received, "sip:%s%s%s:%d%s%s", strchr(ip, ':') ? "[" : "", ip,
+             strchr(ip, ':') ? "]" : "", port, b->src.proto == PROTO_UDP ? "" : ";transport=",
+             b->src.proto == PROTO_UDP ? "" : transport_proto_name(b->src.proto));
     b->natted = !path && reg_uri_natted(c->uri, &b->src);
 }
 
