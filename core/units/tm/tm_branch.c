@@ -4,6 +4,7 @@
  * on_failure runs, then the best reply goes upstream. */
 #include "tm_int.h"
 #include <lauxlib.h>
+#include <lunasip/branch.h>
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
 #include <lunasip/sip.h>
@@ -134,7 +135,9 @@ static void branch_sent(void *arg, const struct sip_addr *dst, const char *buf, 
     tm_tx_unref(tx);
 }
 
-int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size_t errlen)
+/* Send msg (tx->req, or a copy of it for another branch) to uri as a new branch of tx. */
+static int relay_one(struct tm_tx *tx, struct sip_msg *msg, const char *uri, long timeout_ms, char *err,
+                     size_t errlen)
 {
     if (tx->nbranches == TM_MAX_BRANCHES) {
         snprintf(err, errlen, "too many branches (%d)", TM_MAX_BRANCHES);
@@ -162,7 +165,7 @@ int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size
     tm_branch_encode(id, sizeof id, tx->idx, tx->id, br->no);
     tm_tx_ref(tx); /* until branch_sent */
     tx->relaying = 1;
-    int rc = proxy_send_request(tx->req, uri, id, branch_sent, br, err, errlen);
+    int rc = proxy_send_request(msg, uri, id, branch_sent, br, err, errlen);
     tx->relaying = 0;
     if (rc != 0)
         tm_tx_unref(tx);
@@ -176,6 +179,60 @@ int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size
     }
     ls_timer_arm(&br->run->fr_ev, fr_ms(br));
     return 0;
+}
+
+/* The request as it goes to branch b (RFC 3261 §16.6): a copy of req with b's R-URI and b's own
+ * Route set (its Path) instead of req's. NULL when it cannot be made. */
+static struct sip_msg *fork_copy(struct sip_msg *req, const struct sip_branch *b)
+{
+    char *buf;
+    size_t len;
+    const char *why;
+    if (sipmsg_print(req, &buf, &len) != 0)
+        return NULL;
+    struct sip_msg *c = sipmsg_parse(buf, len, &req->src, &why);
+    free(buf);
+    if (!c)
+        return NULL;
+    c->mf_done = 1;                 /* Max-Forwards was handled on req before the copy */
+    c->rr_wanted = req->rr_wanted;  /* each branch records its own route */
+    if (sipmsg_set_ruri(c, b->uri) != 0 || sipmsg_header_remove(c, "Route") < 0 ||
+        (b->path && sipmsg_header_insert(c, "Route", 0, "Route", b->path) != 0)) {
+        sipmsg_unref(c);
+        return NULL;
+    }
+    return c;
+}
+
+int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size_t errlen)
+{
+    int nb = 0;
+    const struct sip_branch *bs = uri ? NULL : sip_branches(tx->req, &nb);
+    if (!bs)
+        return relay_one(tx, tx->req, uri, timeout_ms, err, errlen);
+    /* parallel forking: the R-URI (msg.du) and every branch at once */
+    if (!tx->req->mf_done && proxy_max_forwards(tx->req) == 0) {
+        snprintf(err, errlen, "Max-Forwards is 0");
+        return -1;
+    }
+    struct sip_msg *copies[SIP_MAX_BRANCHES];
+    for (int i = 0; i < nb; i++)
+        copies[i] = fork_copy(tx->req, &bs[i]);
+    int sent = relay_one(tx, tx->req, NULL, timeout_ms, err, errlen) == 0;
+    for (int i = 0; i < nb; i++) {
+        char e[256];
+        if (!copies[i])
+            ls_log(LS_LOG_WARN, "tm", "%s: branch %s left out: cannot copy the request", tx->method, bs[i].uri);
+        else if (relay_one(tx, copies[i], bs[i].du, timeout_ms, e, sizeof e) == 0)
+            sent++;
+        else
+            ls_log(LS_LOG_WARN, "tm", "%s: branch %s not sent: %s", tx->method, bs[i].uri, e);
+        sipmsg_unref(copies[i]);
+    }
+    tm_debug("%s %.*s forked to %d branch(es)", tx->method, (int)sipmsg_call_id(tx->req).len,
+             sipmsg_call_id(tx->req).s, sent);
+    sip_branches_clear(tx->req); /* consumed: a failover relay from on_failure starts afresh */
+    return sent ? 0 : -1;
 }
 
 static void retrans_fired(evutil_socket_t fd, short what, void *arg)
@@ -458,6 +515,8 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
         return;
     }
     br->reply = sipmsg_ref(rpl);
+    if (code >= 600 && tx->invite)
+        tm_cancel_branches(tx); /* §16.7 step 5: a 6xx ends the search everywhere */
     branch_set_check(tx);
 }
 
