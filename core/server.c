@@ -7,6 +7,7 @@
 #include "paths.h"
 #include "lua/script.h"
 #include "transport/tls.h"
+#include "transport/ws.h"
 #include <lunasip/transport.h>
 #include "unit.h"
 #include <event2/event.h>
@@ -44,6 +45,7 @@ static void apply_settings(const struct script *s)
     if (s->tcp_idle_timeout > 0)
         transport_set_tcp_idle_timeout((int)(s->tcp_idle_timeout * 1000));
     http_configure(s->http_token, s->http_max_body); /* config.http.listen changes need a restart */
+    ws_configure((size_t)s->ws_max_frame, (const char *const *)s->ws_origins, (size_t)s->nws_origins);
     if (s->tls.set) {
         struct tls_settings ts;
         char err[512];

@@ -61,6 +61,9 @@ static void script_free(struct script *s)
     free(s->http_token);
     script_tls_free(&s->tls);
     script_tls_free(&s->http_tls);
+    for (int i = 0; i < s->nws_origins; i++)
+        free(s->ws_origins[i]);
+    free(s->ws_origins);
     free(s->path);
     free(s);
 }
@@ -233,6 +236,9 @@ static int read_config(struct script *s, char *err, size_t errlen)
         goto out;
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "tls") != LUA_TNIL && script_read_tls(L, "config.tls", s->path, &s->tls, err, errlen) != 0)
+        goto out;
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "websocket") != LUA_TNIL && script_read_websocket(s, L, err, errlen) != 0)
         goto out;
     lua_pop(L, 1);
     int t = lua_getfield(L, -1, "units");

@@ -35,6 +35,9 @@ struct script {
     long http_max_body;         /* config.http.max_body in bytes, -1 when absent */
     struct script_tls tls;      /* config.tls (SIP over TLS and WSS, the SIP TLS client) */
     struct script_tls http_tls; /* config.http.tls (HTTPS) */
+    long ws_max_frame;          /* config.websocket.max_frame, 0 when absent */
+    char **ws_origins;          /* config.websocket.origins */
+    int nws_origins;
 };
 
 extern struct script *script_current;
@@ -61,6 +64,8 @@ int script_route(lua_State *L, const char *name);
 int script_read_tls(lua_State *L, const char *what, const char *script_path, struct script_tls *tls, char *err,
                     size_t errlen);
 void script_tls_free(struct script_tls *tls);
+/* config.websocket = { max_frame = bytes, origins = { "https://..." } } on top of L. */
+int script_read_websocket(struct script *s, lua_State *L, char *err, size_t errlen);
 /* A view of tls as tls.c wants it (pointers into tls). */
 void script_tls_settings(const struct script_tls *tls, struct tls_settings *out);
 

@@ -1,6 +1,7 @@
 /* config.tls, config.http.tls and config.websocket: read from the script's config table. */
 #include "lua/script.h"
 #include "transport/tls.h"
+#include <lunasip/transport.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,4 +81,40 @@ void script_tls_free(struct script_tls *tls)
 void script_tls_settings(const struct script_tls *tls, struct tls_settings *out)
 {
     *out = (struct tls_settings){ tls->cert, tls->key, tls->ca, tls->verify, tls->min_version };
+}
+
+int script_read_websocket(struct script *s, lua_State *L, char *err, size_t errlen)
+{
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "config.websocket must be a table { max_frame = , origins = { ... } }");
+        return -1;
+    }
+    int t = lua_getfield(L, -1, "max_frame");
+    if (t != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 16 || lua_tointeger(L, -1) > SIP_MAX_MESSAGE) {
+            snprintf(err, errlen, "config.websocket.max_frame must be a number of bytes from 16 to %d",
+                     SIP_MAX_MESSAGE);
+            return -1;
+        }
+        s->ws_max_frame = (long)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    t = lua_getfield(L, -1, "origins");
+    if (t == LUA_TTABLE) {
+        lua_Integer n = luaL_len(L, -1);
+        s->ws_origins = n > 0 ? calloc((size_t)n, sizeof *s->ws_origins) : NULL;
+        for (lua_Integer i = 1; s->ws_origins && i <= n; i++) {
+            if (lua_geti(L, -1, i) != LUA_TSTRING) {
+                snprintf(err, errlen, "config.websocket.origins must be a list of strings");
+                return -1;
+            }
+            s->ws_origins[s->nws_origins++] = strdup(lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    } else if (t != LUA_TNIL) {
+        snprintf(err, errlen, "config.websocket.origins must be a list of strings");
+        return -1;
+    }
+    lua_pop(L, 1);
+    return 0;
 }

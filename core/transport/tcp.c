@@ -7,6 +7,7 @@
  * it once delivery returns. */
 #include "transport/transport_internal.h"
 #include "transport/tls.h"
+#include "transport/ws.h"
 #include "log.h"
 #include <lunasip/loop.h>
 #include "stats.h"
@@ -36,6 +37,7 @@ struct tcp_conn {
     struct bufferevent *bev;
     struct event *idle;         /* idle timer, re-armed lazily from last_ms */
     struct sip_source src;      /* peer address, our listener, conn_id == id */
+    struct ws_conn *ws;         /* ws:/wss: connections: WebSocket state, else NULL */
     uint64_t last_ms;           /* last bytes read, written or queued (monotonic ms) */
     size_t scanned;             /* input bytes already searched for the end of headers */
     struct tcp_conn *next_id;   /* chain in tcp_by_id */
@@ -125,6 +127,9 @@ static void tcp_close(struct tcp_conn *c)
     }
     if (c->busy)
         return;
+    if (c->ws)
+        ws_free(c->ws);
+    free(c->ws);
     event_free(c->idle);
     bufferevent_free(c->bev);
     free(c);
@@ -169,6 +174,13 @@ static void tcp_idle_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (quiet < limit && !c->closing) {
         tcp_idle_arm(c, limit - quiet);
+        return;
+    }
+    if (c->ws && c->ws->open && !c->ws->pinged && !c->closing) { /* browsers answer pings, not CRLF */
+        c->ws->pinged = 1;
+        ws_ping(bufferevent_get_output(c->bev));
+        c->last_ms = tcp_now_ms();
+        tcp_idle_arm(c, limit);
         return;
     }
     if (c->connecting) {
@@ -283,6 +295,36 @@ static int tcp_frame(struct tcp_conn *c, struct evbuffer *in)
     return 1;
 }
 
+/* WebSocket: handle the handshake or one frame; deliver a complete message. Same results as
+ * tcp_frame() (control frames and the handshake count as progress). */
+static int tcp_ws_frame(struct tcp_conn *c, struct evbuffer *in)
+{
+    char why[256], peer[64];
+    size_t len = 0;
+    c->ws->pinged = 0;
+    switch (ws_read(c->ws, in, bufferevent_get_output(c->bev), tcp_buf, sizeof tcp_buf, &len, why, sizeof why)) {
+    case WS_MORE:
+        return 0;
+    case WS_CONTROL:
+        return 1;
+    case WS_MESSAGE:
+        stats_inc(STAT_RX_MESSAGES);
+        sip_receive(tcp_buf, len, &c->src);
+        return 1;
+    case WS_CLOSE:
+        break;
+    }
+    if (strncmp(why, "closed by the peer", 18) == 0) {
+        log_debug("%s connection %" PRIu64 " with %s %s", tcp_name(c), c->id, tcp_peer(c, peer, sizeof peer), why);
+    } else {
+        stats_inc(STAT_RX_BAD);
+        log_warn("%s connection %" PRIu64 " with %s: %s, closing", tcp_name(c), c->id, tcp_peer(c, peer, sizeof peer),
+                 why);
+    }
+    tcp_close_after_flush(c);
+    return -1;
+}
+
 static void tcp_read_cb(struct bufferevent *bev, void *arg)
 {
     struct tcp_conn *c = arg;
@@ -293,7 +335,7 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     c->busy++;
-    while (!c->dead && !c->closing && tcp_frame(c, in) > 0)
+    while (!c->dead && !c->closing && (c->ws ? tcp_ws_frame(c, in) : tcp_frame(c, in)) > 0)
         ;
     c->busy--;
     if (c->closing && !c->dead)
@@ -393,6 +435,13 @@ static struct tcp_conn *tcp_conn_new(int fd, const struct listener *lst, const s
     }
     c->id = tcp_next_id++;
     c->handshaking = proto == PROTO_TLS || proto == PROTO_WSS;
+    if ((proto == PROTO_WS || proto == PROTO_WSS) && !(c->ws = calloc(1, sizeof *c->ws))) {
+        log_error("%s: cannot set up a connection (out of memory?)", transport_proto_name(proto));
+        bufferevent_free(c->bev);
+        event_free(c->idle);
+        free(c);
+        return NULL;
+    }
     c->src = (struct sip_source){ .addr = { .proto = proto, .salen = salen }, .lst = lst, .conn_id = c->id };
     memcpy(&c->src.addr.sa, sa, salen);
     c->last_ms = tcp_now_ms();
@@ -541,7 +590,13 @@ int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *name, con
         stats_inc(STAT_TX_ERRORS);
         return -1;
     }
-    if (bufferevent_write(c->bev, buf, len) < 0) {
+    if (c->ws && !c->ws->open) {
+        log_warn("%s send to %s: the WebSocket handshake is not done, message dropped", tcp_name(c),
+                 tcp_peer(c, to, sizeof to));
+        stats_inc(STAT_TX_ERRORS);
+        return -1;
+    }
+    if (c->ws ? ws_write(bufferevent_get_output(c->bev), buf, len) < 0 : bufferevent_write(c->bev, buf, len) < 0) {
         log_warn("%s send to %s: cannot queue %zu bytes", tcp_name(c), tcp_peer(c, to, sizeof to), len);
         stats_inc(STAT_TX_ERRORS);
         return -1;

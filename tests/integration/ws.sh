@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# SIP over WebSocket (RFC 7118) on ws: and wss: listeners, driven by lib/ws_check.py: the
+# handshake (Sec-WebSocket-Protocol: sip, Origin policy, version), text, binary and fragmented
+# messages, ping/pong, the close handshake, bad frames (oversize, bad opcode, unmasked,
+# fragment misuse, reserved bits) each closing only their connection, the idle ping, and a
+# request from a UDP phone to a client registered over WS reaching it on that connection
+# (Record-Route on both transports) with its reply coming back.
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/certs.sh"
+need_tm
+[ -f "$LUNASIP_UNITS/registrar.so" ] || skip "the registrar unit is not built"
+
+make_certs "$T/certs"
+free_port PORT
+free_port WS
+free_port WSS
+cat >"$T/ws.lua" <<LUA
+config = {
+  tls       = { cert = "certs/server.pem", key = "certs/server.key" },
+  websocket = { max_frame = 4096, origins = { "https://good.test" } },
+  tcp       = { idle_timeout = 1 },
+  units     = { tm = {}, registrar = {} },
+}
+function on_request(msg)
+  if msg.method == "REGISTER" then
+    return registrar.save(msg)
+  end
+  if msg.method == "OPTIONS" and sip.is_myself(msg.ruri) then
+    return msg:reply(200, nil, { ["X-Proto"] = msg.proto })
+  end
+  if msg.method == "ACK" then return end
+  msg:record_route()
+  if not registrar.lookup(msg) then
+    return msg:reply(404)
+  end
+  local ok, err = tm.relay(msg)
+  if not ok then sip.log("warn", "relay: ", err) end
+end
+LUA
+start_server "$T/ws.lua" -l "udp:127.0.0.1:$PORT" -l "ws:127.0.0.1:$WS" -l "wss:127.0.0.1:$WSS" -v
+
+python3 "$IT_DIR/lib/ws_check.py" --proto ws --port "$WS" --udp-port "$PORT" >"$T/ws.out" 2>&1 ||
+    { cat "$T/ws.out" >&2; fail "ws checks"; }
+python3 "$IT_DIR/lib/ws_check.py" --proto wss --port "$WSS" --udp-port "$PORT" --ca "$T/certs/ca.pem" \
+    >"$T/wss.out" 2>&1 || { cat "$T/wss.out" >&2; fail "wss checks"; }
+cat "$T/ws.out" "$T/wss.out" >&2
+grep -q "ws connection [0-9]* with 127.0.0.1:[0-9]*: unmasked client frame (close 1002), closing" "$SERVER_LOG" ||
+    fail "a bad frame is not logged"
+server_alive
+stop_server
+pass
