@@ -42,7 +42,8 @@ static int hook_order(const void *a, const void *b)
 /* Join the loaded units' hooks to the chains, in hook order. */
 static void join_hooks(void)
 {
-    qsort(units, (size_t)nunits, sizeof *units, hook_order);
+    if (nunits) /* qsort(NULL, 0) is undefined behaviour (UBSan) */
+        qsort(units, (size_t)nunits, sizeof *units, hook_order);
     const struct ls_unit **list = calloc((size_t)nunits + 1, sizeof *list);
     for (int i = 0; list && i < nunits; i++) {
         list[i] = units[i].u;
@@ -109,7 +110,8 @@ int unit_load_all(struct script *s, char *err, size_t errlen)
     for (int i = 0; i < s->nunits; i++)
         if (unit_open(dir, s->units[i], err, errlen) != 0)
             return -1;
-    qsort(units, (size_t)nunits, sizeof *units, hook_order); /* init in hook order too */
+    if (nunits) /* init in hook order too */
+        qsort(units, (size_t)nunits, sizeof *units, hook_order);
     /* All loaded before any init: a unit may bind any other in its init. */
     for (int i = 0; i < nunits; i++) {
         const struct ls_unit *u = units[i].u;
