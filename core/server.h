@@ -2,8 +2,7 @@
 #ifndef CORE_SERVER_H
 #define CORE_SERVER_H
 #include <stddef.h>
-
-struct event_base *server_base(void);
+#include <lunasip/unit.h> /* server_base(), server_script_path() */
 
 struct server_options {
     const char *script;        /* -f, or NULL */
@@ -19,7 +18,5 @@ int server_check(const struct server_options *o);
 int server_run(const struct server_options *o);
 /* Reload the script (SIGHUP, /api/reload). Returns 0, or -1 with the reason in err. */
 int server_reload(char *err, size_t errlen);
-/* The script path in use (NULL for the embedded default). */
-const char *server_script_path(void);
 
 #endif

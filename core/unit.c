@@ -95,7 +95,8 @@ static int unit_open(const char *dir, const char *name, char *err, size_t errlen
                     : !exp || !*exp ? "not a lunasip unit (no ls_unit_exports)"
                     : strcmp((*exp)->name, name) != 0 ? "its exports name another unit" : NULL;
     if (why) {
-        snprintf(err, errlen, "unit '%s': %s: %s (ABI %u, expected %u)", name, path, why, abi ? *abi : 0, LS_UNIT_ABI);
+        snprintf(err, errlen, "unit '%s': %s: %s (the unit has unit ABI %08x, this lunasip has unit ABI %08x)",
+                 name, path, why, abi ? *abi : 0, (unsigned)LS_UNIT_ABI);
         dlclose(h);
         return -1;
     }

@@ -5,6 +5,7 @@
 #define CORE_SCRIPT_H
 #include "log.h"
 #include <lua.h>
+#include <lunasip/coro.h>
 
 struct script_timer;
 struct tls_settings;
@@ -69,8 +70,7 @@ int script_read_websocket(struct script *s, lua_State *L, char *err, size_t errl
 /* A view of tls as tls.c wants it (pointers into tls). */
 void script_tls_settings(const struct script_tls *tls, struct tls_settings *out);
 
-struct script *script_ref(struct script *s);
-void script_unref(struct script *s);
+/* script_ref() and script_unref() are in lunasip/coro.h. */
 
 /* Timers for sip.after / sip.every: fnref (a registry reference, owned by the timer from now on)
  * runs in a new coroutine after ms, once or every ms. Returns the timer's id. */

@@ -7,7 +7,9 @@
 #define LUNASIP_AUTH_H
 #include <stddef.h>
 #include <lunasip/unit.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct auth_api {
     /* Client side: answer the challenge `challenge` (the value of a WWW-Authenticate or
      * Proxy-Authenticate header) for a request method/uri with user and password. The value of
@@ -22,4 +24,5 @@ static inline const struct auth_api *auth_load_api(void)
     return (const struct auth_api *)ls_unit_api("auth");
 }
 
+LS_API_END
 #endif

@@ -3,7 +3,9 @@
  * branch. Kept with the request (a message slot); main loop only. */
 #ifndef LUNASIP_BRANCH_H
 #define LUNASIP_BRANCH_H
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct sip_msg;
 
 struct sip_branch {
@@ -22,4 +24,5 @@ const struct sip_branch *sip_branches(const struct sip_msg *msg, int *n);
 /* Forget every branch of msg. */
 void sip_branches_clear(struct sip_msg *msg);
 
+LS_API_END
 #endif

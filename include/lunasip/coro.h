@@ -9,7 +9,9 @@
 #define LUNASIP_CORO_H
 #include <lua.h>
 #include <stddef.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct script;
 struct sip_msg;
 
@@ -83,4 +85,5 @@ int coro_sleep(lua_State *L, lua_Integer ms);
 struct script *script_ref(struct script *s);
 void script_unref(struct script *s);
 
+LS_API_END
 #endif

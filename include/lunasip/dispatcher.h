@@ -10,7 +10,9 @@
 #define LUNASIP_DISPATCHER_H
 #include <stddef.h>
 #include <lunasip/unit.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct sip_msg;
 
 /* Selection algorithms (Kamailio's numbers). */
@@ -44,4 +46,5 @@ static inline const struct dispatcher_api *dispatcher_load_api(void)
     return (const struct dispatcher_api *)ls_unit_api("dispatcher");
 }
 
+LS_API_END
 #endif

@@ -12,7 +12,9 @@
 #ifndef LUNASIP_HTTP_H
 #define LUNASIP_HTTP_H
 #include <jansson.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct evbuffer;
 
 /* One request, valid for the duration of the handler call only. */
@@ -54,4 +56,5 @@ void ls_metrics_source_remove(ls_metrics_writer write, void *arg);
 /* Append the "# HELP" and "# TYPE" lines of a family (type: "counter", "gauge", "untyped"). */
 void ls_metrics_family(struct evbuffer *out, const char *name, const char *type, const char *help);
 
+LS_API_END
 #endif

@@ -4,7 +4,9 @@
 #define LUNASIP_LOOP_H
 #include <event2/event.h>
 #include <sys/time.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 /* ms (>= 0) milliseconds as a timeval. */
 static inline struct timeval ls_tv_ms(long ms)
 {
@@ -20,4 +22,5 @@ static inline int ls_timer_arm(struct event *ev, long ms)
     return event_add(ev, &tv);
 }
 
+LS_API_END
 #endif

@@ -2,7 +2,9 @@
 #ifndef LUNASIP_LUA_H
 #define LUNASIP_LUA_H
 #include <lua.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct sip_msg;
 
 #define LUA_MSG_MT "lunasip.msg"           /* metatable of msg objects */
@@ -30,4 +32,5 @@ int lua_push_result(lua_State *L, const char *err);
 /* Register the sip table in L. */
 void lua_sip_open(lua_State *L);
 
+LS_API_END
 #endif

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <lunasip/transport.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct http_req;
 struct sip_msg_priv; /* the representation, private to core/sip (sipmsg_int.h) */
 
@@ -175,4 +177,5 @@ int sipmsg_set_body(struct sip_msg *msg, const char *body, size_t len, const cha
  * (free it). Returns 0 or -1. */
 int sipmsg_print(const struct sip_msg *msg, char **out, size_t *len);
 
+LS_API_END
 #endif

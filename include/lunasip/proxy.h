@@ -3,7 +3,9 @@
 #ifndef LUNASIP_PROXY_H
 #define LUNASIP_PROXY_H
 #include <lunasip/msg.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 /* Target of a sip: or sips: URI: host (as written, brackets kept), port (default 5060, 5061 for
  * TLS) and transport (;transport=tcp|tls|ws|wss, else UDP; sips: is TLS, or WSS with ws). Returns 0, or -1 with a reason in err. */
 int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
@@ -59,4 +61,5 @@ int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t con
  * (decremented, or 70 added when missing). Idempotent per message. */
 int proxy_max_forwards(struct sip_msg *msg);
 
+LS_API_END
 #endif

@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <lunasip/msg.h>
 #include <lunasip/unit.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct tm_tx;   /* a server transaction (or the state of a local request) */
 struct tm_uac;  /* handle of a request sent with tm_api.request */
 
@@ -60,4 +62,5 @@ static inline const struct tm_api *tm_load_api(void)
     return (const struct tm_api *)ls_unit_api("tm");
 }
 
+LS_API_END
 #endif

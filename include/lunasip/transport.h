@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 struct event_base;
 
 /* TLS is TCP with an SSL filter; WS/WSS carry one SIP message per WebSocket message over a
@@ -111,4 +113,5 @@ void sip_receive(char *buf, size_t len, const struct sip_source *src);
  * closes a TCP connection after the reply was written. */
 void sip_reject_oversize(const char *buf, size_t len, const struct sip_source *src);
 
+LS_API_END
 #endif

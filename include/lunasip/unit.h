@@ -16,9 +16,10 @@
 #ifndef LUNASIP_UNIT_H
 #define LUNASIP_UNIT_H
 #include <stddef.h>
+#include <lunasip/abi.h> /* LS_UNIT_ABI, generated from the public headers at build time */
+#include <lunasip/api.h>
 
-#define LS_UNIT_ABI 1
-
+LS_API_BEGIN
 /* Only forward declarations: a unit needs no Lua, libevent or jansson headers for this one. */
 struct lua_State;
 struct luaL_Reg;
@@ -95,4 +96,5 @@ const char *server_script_path(void);
 /* The API pointer of loaded unit name, or NULL when it is not loaded. Valid from init() on. */
 const void *ls_unit_api(const char *name);
 
+LS_API_END
 #endif

@@ -4,7 +4,9 @@
 #include <stdint.h>
 #include <lunasip/msg.h>
 #include <lunasip/transport.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 #define BRANCH_COOKIE "z9hG4bK"
 
 /* 64-bit FNV-1a over len bytes, chained from h (start with FNV_SEED). */
@@ -38,4 +40,5 @@ int via_pop(struct sip_msg *msg);
  * (5060 when absent), and the Via's transport. Returns 0, or -1 when via is unusable. */
 int via_reply_target(const struct sip_via *via, char *host, size_t hostlen, int *port, enum sip_proto *proto);
 
+LS_API_END
 #endif

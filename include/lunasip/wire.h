@@ -6,7 +6,9 @@
 #ifndef LUNASIP_WIRE_H
 #define LUNASIP_WIRE_H
 #include <stddef.h>
+#include <lunasip/api.h>
 
+LS_API_BEGIN
 /* RFC 3261 token (a SIP method, a parameter name): one or more of alphanum - . ! % * _ + ` ' ~ */
 int ls_wire_token(const char *s, size_t len);
 
@@ -21,4 +23,5 @@ int ls_wire_header_value(const char *s, size_t len);
  * NUL, TAB, DEL). Says nothing about the URI's syntax. */
 int ls_wire_uri(const char *s, size_t len);
 
+LS_API_END
 #endif

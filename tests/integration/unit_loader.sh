@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The unit loader refuses, naming the unit and the reason, before anything starts: a unit
 # file that does not exist, a shared object that is not a lunasip unit, one built for another
-# ABI version, one whose exports name another unit. -c and start-up report the same.
+# ABI version (the message names both versions), one whose exports name another unit. -c and
+# start-up report the same.
 . "$(dirname "$0")/lib/common.sh"
 
 command -v cc >/dev/null || fail "no C compiler to build the test units"
@@ -12,14 +13,17 @@ C
 cat >"$T/unit.c" <<'C'
 #include <lunasip/unit.h>
 static const struct ls_unit u = { .name = UNIT_NAME };
+#ifdef UNIT_ABI
 #undef LS_UNIT_ABI
 #define LS_UNIT_ABI UNIT_ABI
+#endif
 LS_UNIT_EXPORT(u)
 C
 cc -shared -fPIC -o "$T/units/plain.so" "$T/notaunit.c" || fail "cannot build plain.so"
-cc -shared -fPIC -I"$LUNASIP_SRC/include" -DUNIT_NAME='"oldabi"' -DUNIT_ABI=999 -o "$T/units/oldabi.so" "$T/unit.c" ||
+INC=(-I"$LUNASIP_SRC/include" -I"$LUNASIP_GEN_INCLUDE")   # lunasip/abi.h is generated
+cc -shared -fPIC "${INC[@]}" -DUNIT_NAME='"oldabi"' -DUNIT_ABI=999 -o "$T/units/oldabi.so" "$T/unit.c" ||
     fail "cannot build oldabi.so"
-cc -shared -fPIC -I"$LUNASIP_SRC/include" -DUNIT_NAME='"other"' -DUNIT_ABI=1 -o "$T/units/renamed.so" "$T/unit.c" ||
+cc -shared -fPIC "${INC[@]}" -DUNIT_NAME='"other"' -o "$T/units/renamed.so" "$T/unit.c" ||
     fail "cannot build renamed.so"
 
 check() {   # check UNIT EXPECTED: -c and start-up both fail with a reason naming UNIT
@@ -35,5 +39,9 @@ check() {   # check UNIT EXPECTED: -c and start-up both fail with a reason namin
 check missing "cannot open shared object file"
 check plain "not a lunasip unit"
 check oldabi "another unit ABI version"
+abi=$(awk '$2 == "LS_UNIT_ABI" { sub(/^0x/, "", $3); sub(/u$/, "", $3); print $3 }' "$LUNASIP_GEN_INCLUDE/lunasip/abi.h")
+[[ $abi =~ ^[0-9a-f]{8}$ ]] || fail "no LS_UNIT_ABI in the generated abi.h: '$abi'"
+grep -q "unit ABI 000003e7, this lunasip has unit ABI $abi" "$T/oldabi.err" ||
+    fail "the refusal does not name both versions (000003e7 and $abi): $(cat "$T/oldabi.err")"
 check renamed "its exports name another unit"
 pass
