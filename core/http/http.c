@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 uint64_t http_requests[HM__COUNT];
@@ -418,6 +419,13 @@ int http_start(struct event_base *base, const char *spec, char *err, size_t errl
     started = time(NULL);
     log_info("http listening on %s", spec);
     return 0;
+}
+
+int http_bound_addr(struct sockaddr_storage *sa)
+{
+    evutil_socket_t fd = bound ? evhttp_bound_socket_get_fd(bound) : -1;
+    socklen_t len = sizeof *sa;
+    return fd >= 0 && getsockname(fd, (struct sockaddr *)sa, &len) == 0 ? 0 : -1;
 }
 
 void http_configure(const char *tok, long limit)

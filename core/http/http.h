@@ -22,6 +22,9 @@ int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, c
 
 /* Listen on spec (config.http.listen). Returns 0, or -1 with the reason in err. */
 int http_start(struct event_base *base, const char *spec, char *err, size_t errlen);
+/* The address the HTTP server listens on (getsockname of its socket). 0, or -1 when none. */
+struct sockaddr_storage;
+int http_bound_addr(struct sockaddr_storage *sa);
 /* Settings that follow each (re)load of the script: the Bearer token (NULL: none) and the body
  * limit (< 0: the default). */
 void http_configure(const char *token, long max_body);

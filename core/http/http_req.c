@@ -17,6 +17,7 @@
 #include "log.h"
 #include "lua/script.h"
 #include "server.h"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sys/socket.h>
 #include <event2/buffer.h>
@@ -36,31 +37,34 @@
 uint64_t http_route_runs;
 
 struct http_header {
-    char *name, *value;
+    const char *name, *value; /* in the request's own block */
 };
 
 struct http_req {
     int refs;                       /* server side + Lua userdata */
     struct evhttp_request *req;     /* NULL once answered or the client went away */
     struct evhttp_connection *evcon;/* the client's connection (valid while req is) */
-    struct sip_msg *msg;            /* the SIP-shaped twin (reference held) */
+    struct sip_msg *msg;            /* the SIP-shaped twin, built on first use (hr_twin), or NULL */
     struct coro *coro;              /* the route while it runs */
     struct event *watch;            /* notices the client closing while the route waits */
     char method[16];
-    char *path;                     /* decoded */
-    char *query;                    /* raw query string, or NULL */
-    char *body;
+    char *path;                     /* decoded (malloc'd) */
+    const char *query;              /* raw query string, or NULL */
+    const char *body;               /* NUL-terminated */
     size_t body_len;
-    struct http_header *hdrs;       /* the HTTP request headers as received */
     int nhdrs;
-    char src_ip[64];
+    char src_ip[64];                /* the client, as evhttp noted it at accept (numeric) */
     int src_port;
     struct timespec arrived;        /* CLOCK_MONOTONIC, for req.elapsed_ms */
     unsigned answered : 1;          /* a reply went out (req:reply or the automatic 500) */
+    unsigned twin_failed : 1;       /* the twin could not be built (logged once) */
     struct http_req *prev, *next;   /* routes still running (for http_routes_cancel_all) */
+    struct http_header hdrs[];      /* the HTTP request headers as received; then, in the same
+                                     * allocation, their text, the query and the body */
 };
 
-/* The req userdata: the msg pointer first, so that lua_msg_check works on it. */
+/* The req userdata: the msg pointer first, so that lua_msg_check works on it (it asks
+ * http_req_twin() for it: NULL until the twin is built). */
 struct req_ud {
     struct sip_msg *msg;
     struct http_req *hr;
@@ -95,14 +99,7 @@ static void hr_unref(struct http_req *hr)
         hr->msg->http = NULL;
         sipmsg_unref(hr->msg);
     }
-    for (int i = 0; i < hr->nhdrs; i++) {
-        free(hr->hdrs[i].name);
-        free(hr->hdrs[i].value);
-    }
-    free(hr->hdrs);
     free(hr->path);
-    free(hr->query);
-    free(hr->body);
     free(hr);
 }
 
@@ -111,16 +108,51 @@ static void hr_unref(struct http_req *hr)
 /* 16 hex digits of randomness (libevent's ChaCha-based RNG). */
 static void random_hex(char *out)
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char b[8];
     evutil_secure_rng_get_bytes(b, sizeof b);
-    for (int i = 0; i < 8; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[16] = '\0';
 }
 
 static void host_port(const struct sockaddr_storage *sa, char *out, size_t len, char *ip, size_t iplen, int *port)
 {
     addr_ip_port(sa, ip, iplen, port);
     snprintf(out, len, sa->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, *port);
+}
+
+/* The client's address from the numeric text evhttp noted at accept. Returns its length, 0
+ * when it does not parse. */
+static socklen_t peer_addr(const struct http_req *hr, struct sockaddr_storage *sa)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)sa;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+    memset(sa, 0, sizeof *sa);
+    if (inet_pton(AF_INET, hr->src_ip, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)hr->src_port);
+        return sizeof *in;
+    }
+    if (inet_pton(AF_INET6, hr->src_ip, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)hr->src_port);
+        return sizeof *in6;
+    }
+    return 0;
+}
+
+/* Our side of the client's connection while it is open, else the HTTP listener's address. */
+static int local_addr(const struct http_req *hr, struct sockaddr_storage *sa)
+{
+    struct bufferevent *bev = hr->req ? evhttp_connection_get_bufferevent(hr->evcon) : NULL;
+    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+    socklen_t len = sizeof *sa;
+    if (fd >= 0 && getsockname(fd, (struct sockaddr *)sa, &len) == 0)
+        return 0;
+    return http_bound_addr(sa);
 }
 
 /* Headers the twin takes from the HTTP request when they parse: everything but those that
@@ -134,14 +166,17 @@ static int skip_header(const char *name)
     return 0;
 }
 
-static struct sip_msg *twin_build(struct http_req *hr, const struct sockaddr_storage *local,
-                                  const struct sockaddr_storage *peer, socklen_t peerlen)
+static struct sip_msg *twin_build(struct http_req *hr)
 {
-    char srv[96], cli[96], ip[64], buf[512], rnd[17];
-    int port;
+    char srv[96], cli[96], ip[64], cip[64], buf[512], rnd[17];
+    int port, cport;
     const char *why;
-    host_port(local, srv, sizeof srv, ip, sizeof ip, &port);
-    host_port(peer, cli, sizeof cli, hr->src_ip, sizeof hr->src_ip, &hr->src_port);
+    struct sockaddr_storage local, peer;
+    socklen_t peerlen = peer_addr(hr, &peer);
+    if (!peerlen || local_addr(hr, &local) != 0)
+        return NULL;
+    host_port(&local, srv, sizeof srv, ip, sizeof ip, &port);
+    host_port(&peer, cli, sizeof cli, cip, sizeof cip, &cport);
     int n = snprintf(buf, sizeof buf, "%s sip:%s SIP/2.0\r\n\r\n", hr->method, srv);
     struct sip_msg *msg = sipmsg_parse(buf, (size_t)n, NULL, &why);
     if (!msg)
@@ -185,54 +220,89 @@ static struct sip_msg *twin_build(struct http_req *hr, const struct sockaddr_sto
         return NULL;
     }
     msg->src.addr.proto = PROTO_TCP;
-    memcpy(&msg->src.addr.sa, peer, peerlen);
+    memcpy(&msg->src.addr.sa, &peer, peerlen);
     msg->src.addr.salen = peerlen;
     msg->http = hr;
     return msg;
 }
 
+/* The SIP-shaped twin of hr, built on first use (a route that reads no SIP field never pays
+ * for it). NULL when it cannot be made (logged once). */
+static struct sip_msg *hr_twin(struct http_req *hr)
+{
+    if (!hr->msg && !hr->twin_failed) {
+        hr->msg = twin_build(hr);
+        if (!hr->msg) {
+            hr->twin_failed = 1;
+            log_warn("http: cannot build the SIP view of %s %s", hr->method, hr->path);
+        } else {
+            log_debug("http: SIP view of %s %s built", hr->method, hr->path);
+        }
+    }
+    return hr->msg;
+}
+
+/* lua_msg_check() on a req userdata (lua_msg_req_twin): its twin, built now if need be; raises
+ * a Lua error when it cannot be made. */
+static struct sip_msg *http_req_twin(lua_State *L, void *ud)
+{
+    struct req_ud *u = ud;
+    if (!u->hr)
+        return luaL_error(L, "req: this request object is gone"), NULL;
+    if (!u->msg && !(u->msg = hr_twin(u->hr)))
+        luaL_error(L, "req: cannot make a SIP view of this request");
+    return u->msg;
+}
+
+/* Copy what a route may read after evhttp has let the request go (headers, query, body) into
+ * the same allocation as hr: one allocation per request. */
 static struct http_req *hr_new(struct evhttp_request *req)
 {
     struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    struct sockaddr_storage local = { 0 }, peer = { 0 };
-    socklen_t llen = sizeof local, plen = sizeof peer;
-    if (fd < 0 || getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
-        getpeername(fd, (struct sockaddr *)&peer, &plen) != 0)
+    char *peer = NULL;
+    ev_uint16_t peer_port = 0;
+    if (evcon)
+        evhttp_connection_get_peer(evcon, &peer, &peer_port);
+    if (!peer)
         return NULL;
-    struct http_req *hr = calloc(1, sizeof *hr);
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t body_len = evbuffer_get_length(in), qlen = q ? strlen(q) + 1 : 0, text = 0;
+    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+    struct evkeyval *kv;
+    int nhdrs = 0;
+    TAILQ_FOREACH(kv, h, next) {
+        nhdrs++;
+        text += strlen(kv->key) + strlen(kv->value) + 2;
+    }
+    size_t hsize = (size_t)nhdrs * sizeof(struct http_header);
+    struct http_req *hr = calloc(1, sizeof *hr + hsize + text + qlen + body_len + 1);
     if (!hr)
         abort();
     hr->refs = 1;
     hr->req = req;
-    clock_gettime(CLOCK_MONOTONIC, &hr->arrived);
     hr->evcon = evcon;
+    clock_gettime(CLOCK_MONOTONIC, &hr->arrived);
+    snprintf(hr->src_ip, sizeof hr->src_ip, "%s", peer);
+    hr->src_port = peer_port;
     snprintf(hr->method, sizeof hr->method, "%s", http_req_method(req, NULL));
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
     hr->path = evhttp_uridecode(raw && *raw ? raw : "/", 0, NULL);
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
-    hr->query = q ? strdup(q) : NULL;
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    hr->body_len = evbuffer_get_length(in);
-    hr->body = malloc(hr->body_len + 1);
-    evbuffer_copyout(in, hr->body, hr->body_len);
-    hr->body[hr->body_len] = '\0';
-    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-    struct evkeyval *kv;
-    TAILQ_FOREACH(kv, h, next)
-        hr->nhdrs++;
-    hr->hdrs = calloc((size_t)hr->nhdrs + 1, sizeof *hr->hdrs);
-    int i = 0;
+    char *p = (char *)(hr->hdrs + nhdrs);
     TAILQ_FOREACH(kv, h, next) {
-        hr->hdrs[i].name = strdup(kv->key);
-        hr->hdrs[i++].value = strdup(kv->value);
+        size_t kl = strlen(kv->key) + 1, vl = strlen(kv->value) + 1;
+        hr->hdrs[hr->nhdrs].name = memcpy(p, kv->key, kl);
+        hr->hdrs[hr->nhdrs++].value = memcpy(p + kl, kv->value, vl);
+        p += kl + vl;
     }
-    hr->msg = twin_build(hr, &local, &peer, plen);
-    if (!hr->path || !hr->msg) {
-        if (!hr->msg)
-            log_warn("http: cannot build the SIP view of %s %s", hr->method, hr->path ? hr->path : "");
+    if (q)
+        hr->query = memcpy(p, q, qlen);
+    p += qlen;
+    evbuffer_copyout(in, p, body_len);
+    hr->body = p;
+    hr->body_len = body_len;
+    if (!hr->path) {
         hr_unref(hr);
         return NULL;
     }
@@ -356,14 +426,14 @@ int http_route_run(struct evhttp_request *req)
     lua_pop(L, 1);
     struct http_req *hr = hr_new(req);
     if (!hr) {
-        http_send_error(req, 400, "cannot make a SIP view of this request");
+        http_send_error(req, 400, "cannot read this request");
         return 1;
     }
-    struct coro *c = coro_new(script_current, CORO_HTTP, hr->msg);
+    struct coro *c = coro_new(script_current, CORO_HTTP, NULL);
     L = coro_L(c);
     script_route(L, "on_http");
     struct req_ud *u = lua_newuserdatauv(L, sizeof *u, 0);
-    u->msg = hr->msg;
+    u->msg = NULL; /* the twin: built by http_req_twin() when a SIP field is read */
     u->hr = hr;
     hr->refs++;
     luaL_setmetatable(L, LUA_HTTP_REQ_MT);
@@ -453,7 +523,8 @@ static int req_header(lua_State *L)
 {
     struct http_req *hr = check_req(L);
     const char *name = luaL_checkstring(L, 2);
-    struct sip_str v = sipmsg_header(hr->msg, name, 0);
+    struct sip_msg *twin = hr_twin(hr);
+    struct sip_str v = twin ? sipmsg_header(twin, name, 0) : (struct sip_str){ 0 };
     if (v.s) {
         lua_pushlstring(L, v.s, v.len);
         return 1;
@@ -473,8 +544,10 @@ static int req_headers(lua_State *L)
     struct sip_str v;
     int n = 0;
     lua_newtable(L);
-    sipmsg_iter_init(&it, hr->msg, name);
-    while (sipmsg_iter_next(&it, &v)) {
+    struct sip_msg *twin = hr_twin(hr);
+    if (twin)
+        sipmsg_iter_init(&it, twin, name);
+    while (twin && sipmsg_iter_next(&it, &v)) {
         lua_pushlstring(L, v.s, v.len);
         lua_rawseti(L, -2, ++n);
     }
@@ -550,6 +623,7 @@ void lua_http_req_open(lua_State *L)
         { "__gc", req_gc },       { "__tostring", req_tostring },
         { NULL, NULL },
     };
+    lua_msg_req_twin = http_req_twin;
     luaL_newmetatable(L, LUA_HTTP_REQ_MT);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);

@@ -2,6 +2,7 @@
 #include <lunasip/lua.h>
 #include "log.h"
 #include <lunasip/branch.h>
+#include "lua/script.h"
 #include <lunasip/proxy.h>
 #include "sip/route.h"
 #include <lunasip/msg.h>
@@ -15,14 +16,17 @@
 #define MSG_MT LUA_MSG_MT
 
 
+struct sip_msg *(*lua_msg_req_twin)(lua_State *L, void *ud);
+
 struct sip_msg *lua_msg_check(lua_State *L, int idx)
 {
     void *u = luaL_testudata(L, idx, MSG_MT);
-    if (!u)
-        u = luaL_testudata(L, idx, LUA_HTTP_REQ_MT);
+    if (u)
+        return *(struct sip_msg **)u;
+    u = luaL_testudata(L, idx, LUA_HTTP_REQ_MT);
     if (!u)
         luaL_typeerror(L, idx, "msg");
-    return *(struct sip_msg **)u;
+    return *(struct sip_msg **)u ? *(struct sip_msg **)u : lua_msg_req_twin(L, u);
 }
 
 void lua_msg_push(lua_State *L, struct sip_msg *msg)

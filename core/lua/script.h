@@ -78,4 +78,9 @@ unsigned long script_timer_add(struct script *s, int fnref, long ms, int repeat)
 /* Stop timer id of s; 1 when it was still pending. */
 int script_timer_stop(struct script *s, unsigned long id);
 
+struct sip_msg;
+/* Set by core/http (http_req.c): lua_msg_check() on an on_http req userdata whose SIP-shaped
+ * twin is not built yet calls it with the userdata; it builds the twin or raises an error. */
+extern struct sip_msg *(*lua_msg_req_twin)(lua_State *L, void *ud);
+
 #endif

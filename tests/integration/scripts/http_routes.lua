@@ -29,6 +29,18 @@ function on_http(req)
     return reply_json(req, 200, { method = req.method, body = req.body, query = req.query,
                                   src_ip = req.src_ip, src_port = req.src_port,
                                   auth = req:header("Authorization") })
+  elseif p == "/plain" then       -- reads no SIP field: the SIP view is never built
+    return req:reply(200, table.concat({ req.method, req.path, req.query.k or "", req.body,
+                                         req.src_ip, req.src_port }, " "))
+  elseif p == "/view" then        -- a msg method first, then fields twice: one view, built once
+    local dlg = req:in_dialog()
+    return reply_json(req, 200, { in_dialog = dlg, a = req.call_id, b = req.call_id,
+                                  h = req:header("Call-ID"), ruri = req.ruri })
+  elseif p == "/late" then        -- the view is first read after the reply, once the client left
+    req:reply(200, "early")
+    sip.sleep(300)
+    sip.log("info", "late view: ", req.call_id, " ", req.ruri, " ", req.src_ip)
+    return
   elseif p == "/error" then
     error("http route failure on purpose")
   elseif p == "/noreply" then
