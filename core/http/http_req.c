@@ -319,8 +319,31 @@ static void watch_stop(struct http_req *hr)
 }
 
 /* Send the reply (takes body) and forget the request: evhttp owns it from here. */
+/* The Date header of now (RFC 7231 IMF-fixdate), formatted once a second: evhttp would print
+ * it for every reply. */
+static const char *http_date(void)
+{
+    static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    static char buf[32];
+    static time_t last = -1;
+    time_t now = time(NULL);
+    if (now != last) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        last = now;
+    }
+    return buf;
+}
+
 static void hr_send(struct http_req *hr, int status, struct evbuffer *body)
 {
+    struct evkeyvalq *out = evhttp_request_get_output_headers(hr->req);
+    if (!evhttp_find_header(out, "Date"))
+        evhttp_add_header(out, "Date", http_date());
     watch_stop(hr);
     evhttp_connection_set_closecb(hr->evcon, NULL, NULL);
     http_count_response(status);
