@@ -2,6 +2,7 @@
 """Send the SIP corpus (tests/data/sip/*.sip) through a running lunasip and check each outcome.
 
   sip_corpus.py --port P --sink-port S --proto udp|tcp [--only NAME] DIR
+  sip_corpus.py --port P --sink-port S --proto udp --mutate N [--seed X] DIR
 
 Each corpus file starts with one line '#! OUTCOME [udp|tcp]' (the message follows, byte for
 byte): OUTCOME is 'relay' (the proxy must forward it to the sink), a status code (the proxy must
@@ -17,6 +18,11 @@ own edits: its Via on top, Max-Forwards decremented (or added as 70), its Record
 its own Route entry removed, received/rport on the client's Via when it asked for rport,
 Content-Length added over TCP when missing, bytes past Content-Length left out.
 Prints one line per case and 'N failed' at the end; exit status 1 when any failed.
+
+--mutate N sends N corpus messages broken at random (bytes flipped, spans cut or repeated,
+CR/LF/NUL/commas/quotes/brackets inserted, truncated) without checking what happens to them,
+then one valid message that must still be relayed: the server survives anything and keeps
+serving (memory is checked by the caller).
 """
 import argparse
 import os
@@ -228,15 +234,66 @@ def run_case(path, a, sink):
     return why
 
 
+def mutate(msg, rnd):
+    b = bytearray(msg)
+    for _ in range(rnd.randint(1, 4)):
+        if not b:
+            break
+        op, i = rnd.randrange(6), rnd.randrange(len(b))
+        if op == 0:
+            b[i] = rnd.randrange(256)
+        elif op == 1:
+            del b[i:i + rnd.randint(1, 40)]
+        elif op == 2:
+            j = min(len(b), i + rnd.randint(1, 80))
+            b[i:i] = b[i:j] * rnd.randint(1, 5)
+        elif op == 3:
+            b[i:i] = rnd.choice([b"\r\n", b"\n", b"\x00", b",", b"\"", b"<", b">", b";", b":", b"\r\n ",
+                                 b"%", b"%00", b"[", b"]", b"=", b"-1", b"99999999999", b"\r\n\r\n"])
+        elif op == 4:
+            del b[i:]
+        else:
+            b[i:i] = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 16)))
+    return bytes(b)
+
+
+def fuzz(a, sink):
+    rnd = random.Random(a.seed)
+    files = sorted(f for f in os.listdir(a.dir) if f.endswith(".sip"))
+    c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    c.bind(("127.0.0.1", 0))
+    laddr, lport = c.getsockname()[:2]
+    for n in range(a.mutate):
+        msg = open(os.path.join(a.dir, rnd.choice(files)), "rb").read().partition(b"\n")[2]
+        msg = (msg.replace(b"@PROTO@", b"UDP").replace(b"@LADDR@", laddr.encode())
+               .replace(b"@LPORT@", str(lport).encode()).replace(b"@ID@", b"fz%d" % n)
+               .replace(b"@US@", b"127.0.0.1:%d" % a.port))
+        c.sendto(mutate(msg, rnd), ("127.0.0.1", a.port))
+        if n % 50 == 49:  # let the server keep up; drain replies and the sink
+            sink.poll(0.01)
+            while select.select([c], [], [], 0)[0]:
+                c.recv(70000)
+    sink.poll(0.5)
+    c.close()
+    why = run_case(os.path.join(a.dir, "invite-sdp.sip"), a, sink)
+    print("%s after %d mutated messages: a valid INVITE %s" % ("FAIL" if why else "ok  ", a.mutate,
+          "; ".join(why) if why else "is still relayed"))
+    return 1 if why else 0
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--sink-port", type=int, required=True)
     p.add_argument("--proto", choices=("udp", "tcp"), required=True)
     p.add_argument("--only")
+    p.add_argument("--mutate", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1)
     p.add_argument("dir")
     a = p.parse_args()
     sink = Sink(a.sink_port)
+    if a.mutate:
+        return fuzz(a, sink)
     failed = 0
     for f in sorted(os.listdir(a.dir)):
         if not f.endswith(".sip") or (a.only and f[:-4] != a.only):
