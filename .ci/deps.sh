@@ -10,6 +10,8 @@ PACKAGES=(
     libjansson-dev lua-cjson libssl-dev
     # tests: sipp, curl, ss (iproute2), ps (procps), python3 for the raw SIP peer
     sip-tester curl iproute2 procps python3
+    # a real phone for tests/integration/pbx_baresip.sh (headless: no GUI recommends)
+    baresip
     # man renders the installed man pages in the install test
     man-db
     # promtool (package prometheus) checks the /metrics output

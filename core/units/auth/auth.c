@@ -346,9 +346,9 @@ static const struct auth_api api = { .answer = api_answer };
 static int auth_init(lua_State *L, char *err, size_t errlen)
 {
     cfg.nonce_expires = 300;
-    cfg.algs[0] = DIGEST_MD5;
-    cfg.algs[1] = DIGEST_SHA256;
-    cfg.nalgs = 2;
+    cfg.algs[0] = DIGEST_MD5; /* only MD5 by default: some phones (libre before 2.x, so baresip 1.0)
+                               * fail on any challenge they cannot answer instead of skipping it */
+    cfg.nalgs = 1;
     if (!lua_isnil(L, -1) && !lua_istable(L, -1)) {
         snprintf(err, errlen, "parameters must be a table, e.g. { nonce_expires = 300 }");
         return -1;

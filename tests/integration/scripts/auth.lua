@@ -4,7 +4,8 @@
 -- that waits (sip.sleep), bob's is an HA1, carol's a plain password, dave's a table.
 config = {
   log   = { level = "info" },
-  units = { tm = {}, auth = { nonce_expires = tonumber(os.getenv("AUTH_NONCE_EXPIRES") or "300") } },
+  units = { tm = {}, auth = { nonce_expires = tonumber(os.getenv("AUTH_NONCE_EXPIRES") or "300"),
+                              algorithms = { "MD5", "SHA-256" } } },
 }
 
 local passwords = { alice = "wonderland" }
