@@ -8,6 +8,13 @@
 . "$(dirname "$0")/lib/common.sh"
 DIGEST=$IT_DIR/lib/sip_digest.py
 
+# bad parameters stop the start (checked with -c)
+for bad in 'algorithms = { "SHA-1" }' 'algorithms = {}' 'nonce_expires = 0' 'nonce = 1'; do
+    printf 'config = { units = { auth = { %s } } }\nfunction on_request(msg) end\n' "$bad" >"$T/bad.lua"
+    out=$("$LUNASIP_BIN" -c -f "$T/bad.lua" ${LUNASIP_UNITS:+-U "$LUNASIP_UNITS"} 2>&1) && fail "auth accepted { $bad }"
+    grep -q auth <<<"$out" || fail "the refusal of { $bad } does not name the unit: $out"
+done
+
 free_port PORT
 AUTH_NONCE_EXPIRES=1 start_server "$SCRIPT_DIR/auth.lua" -l "udp:127.0.0.1:$PORT"
 assert_log 'unit auth|\[auth\]|loaded.*auth|auth' "the auth unit loaded"

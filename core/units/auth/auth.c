@@ -366,9 +366,12 @@ static int auth_init(lua_State *L, char *err, size_t errlen)
                 cfg.nonce_expires = v;
             } else if (!strcmp(k, "algorithms")) {
                 cfg.nalgs = 0;
-                for (int i = 1; lua_istable(L, -1) && lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
-                    enum digest_alg a = lua_isstring(L, -1) ? digest_alg_parse(lua_tostring(L, -1)) : DIGEST_UNKNOWN;
+                for (int i = 1; lua_istable(L, -1); i++) {
+                    int t = lua_rawgeti(L, -1, i);
+                    enum digest_alg a = t == LUA_TSTRING ? digest_alg_parse(lua_tostring(L, -1)) : DIGEST_UNKNOWN;
                     lua_pop(L, 1);
+                    if (t == LUA_TNIL)
+                        break;
                     if (a == DIGEST_UNKNOWN || cfg.nalgs == 2) {
                         snprintf(err, errlen, "algorithms must list MD5 and/or SHA-256");
                         return -1;
