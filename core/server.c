@@ -144,6 +144,17 @@ int server_run(const struct server_options *o)
             goto out;
         }
     }
+    if (s->http_listen && s->http_tls.set) { /* config.http.tls: read at start only, like listen */
+        struct tls_settings ts;
+        script_tls_settings(&s->http_tls, &ts);
+        ts.verify = 0; /* HTTPS clients are not asked for certificates */
+        SSL_CTX *ctx = tls_ctx_new(1, &ts, err, sizeof err);
+        if (!ctx) {
+            log_error("config.http.tls: %s", err);
+            goto out;
+        }
+        http_set_tls(ctx);
+    }
     if (s->http_listen && http_start(base, s->http_listen, err, sizeof err) != 0) {
         log_error("cannot listen: %s", err);
         goto out;

@@ -15,9 +15,11 @@
 #include "server.h"
 #include "unit.h"
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -390,6 +392,26 @@ static void http_gencb(struct evhttp_request *req, void *arg)
     free(path);
 }
 
+static struct ssl_ctx_st *https_ctx;
+
+void http_set_tls(struct ssl_ctx_st *ctx)
+{
+    SSL_CTX_free(https_ctx);
+    https_ctx = ctx;
+}
+
+/* evhttp's bufferevent for each accepted connection when serving HTTPS. */
+static struct bufferevent *https_bev(struct event_base *base, void *arg)
+{
+    SSL *ssl = SSL_new(arg);
+    struct bufferevent *bev = ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                                   BEV_OPT_CLOSE_ON_FREE)
+                                  : NULL;
+    if (!bev)
+        SSL_free(ssl);
+    return bev;
+}
+
 int http_start(struct event_base *base, const char *spec, char *err, size_t errlen)
 {
     char host[128];
@@ -412,12 +434,14 @@ int http_start(struct event_base *base, const char *spec, char *err, size_t errl
                                         EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
     evhttp_set_max_headers_size(srv, HTTP_MAX_HEADERS);
     evhttp_set_gencb(srv, http_gencb, NULL);
+    if (https_ctx)
+        evhttp_set_bevcb(srv, https_bev, https_ctx);
     route_add("GET", "/health", api_health, NULL, 1);
     route_add("GET", "/api/units", api_units, NULL, 1);
     route_add("POST", "/api/reload", api_reload, NULL, 1);
     evhttp_set_max_body_size(srv, max_body >= 0 ? (ev_ssize_t)max_body : HTTP_DEFAULT_MAX_BODY);
     started = time(NULL);
-    log_info("http listening on %s", spec);
+    log_info("http listening on %s%s", spec, https_ctx ? " (https)" : "");
     return 0;
 }
 
@@ -447,4 +471,5 @@ void http_stop(void)
     route_remove_if(is_builtin, NULL, NULL);
     free(token);
     token = NULL;
+    http_set_tls(NULL);
 }

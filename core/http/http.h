@@ -12,6 +12,7 @@
 struct event_base;
 struct evhttp_request;
 struct evbuffer;
+struct ssl_ctx_st;
 
 #define HTTP_DEFAULT_MAX_BODY (1024 * 1024) /* bytes, when config.http.max_body is absent */
 #define HTTP_MAX_HEADERS 16384              /* bytes of request line + headers */
@@ -20,6 +21,9 @@ struct evbuffer;
  * host gets the address without brackets. Returns 0, or -1 with the reason in err. */
 int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, char *err, size_t errlen);
 
+/* Serve HTTPS with ctx (config.http.tls; the server keeps the reference) from the next
+ * http_start(); NULL: plain HTTP. */
+void http_set_tls(struct ssl_ctx_st *ctx);
 /* Listen on spec (config.http.listen). Returns 0, or -1 with the reason in err. */
 int http_start(struct event_base *base, const char *spec, char *err, size_t errlen);
 /* The address the HTTP server listens on (getsockname of its socket). 0, or -1 when none. */

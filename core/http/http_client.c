@@ -1,7 +1,8 @@
-/* http.request{method=, url=, headers=, body=, timeout=}: an HTTP/1.1 client for routes.
+/* http.request{method=, url=, headers=, body=, timeout=, verify=}: an HTTP/1.1 client for routes.
  * Suspends the calling coroutine until the response (or an error) and returns
  * {status=, headers=, body=} (header names lower-cased, repeated ones joined with ", "), or
- * nil and a reason. Only http:// URLs. Names resolve through the core's resolver
+ * nil and a reason. http:// and https:// URLs (the server's certificate checked against
+ * config.tls.ca or the system store, and its name, unless verify = false). Names resolve through the core's resolver
  * (transport_resolve), never blocking. Main loop only.
  *
  * Ownership: struct http_call lives from the call until the result is delivered or the
@@ -14,6 +15,9 @@
 #include <lunasip/transport.h>
 #include "log.h"
 #include "server.h"
+#include "transport/tls.h"
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -43,6 +47,8 @@ struct http_call {
     unsigned resolving : 1;           /* transport_resolve has not called back yet */
     unsigned orphan : 1;              /* released while resolving: the resolve callback frees it */
     unsigned in_setup : 1;            /* inside http.request itself: results are returned, not resumed */
+    unsigned tls : 1;                 /* https:// */
+    unsigned verify : 1;              /* https: check the server's certificate */
     int nres;                         /* results pushed while in_setup */
     char host[256];
     char *target;                     /* path and query */
@@ -150,12 +156,20 @@ static void response_cb(struct evhttp_request *req, void *arg)
         static const struct timeval now = { 0, 0 };
         event_base_once(server_base(), -1, EV_TIMEOUT, evcon_free_later, call->evcon, &now);
     }
+    char why[512] = "connection failed or closed before a response";
+    if (call->tls && call->evcon && (!req || evhttp_request_get_response_code(req) == 0)) {
+        char tls[400];
+        struct bufferevent *bev = evhttp_connection_get_bufferevent(call->evcon);
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        if (ssl && !SSL_is_init_finished(ssl))
+            snprintf(why, sizeof why, "TLS handshake failed: %s", tls_error(bev, tls, sizeof tls));
+    }
     call->evcon = NULL;
     call->req = NULL;
     if (!call->coro)
         return;
     if (!req || evhttp_request_get_response_code(req) == 0) {
-        call_fail(call, "connection failed or closed before a response");
+        call_fail(call, why);
         return;
     }
     push_response(coro_L(call->coro), req);
@@ -177,7 +191,24 @@ static void resolved(int err, const struct sockaddr_storage *sa, socklen_t salen
     char ip[64];
     int port;
     addr_ip_port(sa, ip, sizeof ip, &port);
-    call->evcon = evhttp_connection_base_new(server_base(), NULL, ip, (ev_uint16_t)call->port);
+    if (call->tls) {
+        SSL *ssl = tls_client_ssl(tls_client_ctx(call->verify), call->host, sa);
+        struct bufferevent *bev = ssl ? bufferevent_openssl_socket_new(server_base(), -1, ssl,
+                                                                       BUFFEREVENT_SSL_CONNECTING,
+                                                                       BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+                                      : NULL;
+        if (!bev) {
+            SSL_free(ssl);
+            call_fail(call, "cannot create a TLS session");
+            return;
+        }
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+        call->evcon = evhttp_connection_base_bufferevent_new(server_base(), NULL, bev, ip, (ev_uint16_t)call->port);
+        if (!call->evcon)
+            bufferevent_free(bev);
+    } else {
+        call->evcon = evhttp_connection_base_new(server_base(), NULL, ip, (ev_uint16_t)call->port);
+    }
     if (!call->evcon) {
         call_fail(call, "cannot create a connection");
         return;
@@ -245,13 +276,20 @@ static int http_request(lua_State *L)
     }
     opt_field(L, "headers", LUA_TTABLE, "a table {Name = value}");
     opt_field(L, "body", LUA_TSTRING, "a string");
+    int verify = 1;
+    if (opt_field(L, "verify", LUA_TBOOLEAN, "true or false")) {
+        lua_getfield(L, 1, "verify");
+        verify = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     struct evhttp_uri *uri = evhttp_uri_parse(url);
     const char *scheme = uri ? evhttp_uri_get_scheme(uri) : NULL;
     const char *host = uri ? evhttp_uri_get_host(uri) : NULL;
-    if (!uri || !scheme || strcasecmp(scheme, "http") != 0 || !host || !*host || strlen(host) >= 256) {
+    int tls = scheme && strcasecmp(scheme, "https") == 0;
+    if (!uri || !scheme || (!tls && strcasecmp(scheme, "http") != 0) || !host || !*host || strlen(host) >= 256) {
         if (uri)
             evhttp_uri_free(uri);
-        return luaL_error(L, "http.request: '%s' is not an http:// URL", url);
+        return luaL_error(L, "http.request: '%s' is not an http:// or https:// URL", url);
     }
     /* 2. context */
     char why[256];
@@ -280,7 +318,9 @@ static int http_request(lua_State *L)
         abort();
     call->cmd = cmd;
     call->timeout_ms = (long)timeout;
-    call->port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : 80;
+    call->tls = (unsigned)tls;
+    call->verify = (unsigned)verify;
+    call->port = evhttp_uri_get_port(uri) > 0 ? evhttp_uri_get_port(uri) : tls ? 443 : 80;
     snprintf(call->host, sizeof call->host, "%s", host);
     call->url = strdup(url);
     const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);

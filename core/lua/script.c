@@ -149,6 +149,14 @@ static int read_http(struct script *s, lua_State *L, char *err, size_t errlen)
         }
         s->http_max_body = (long)lua_tointeger(L, -1);
     }
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "tls") != LUA_TNIL
+        && script_read_tls(L, "config.http.tls", s->path, &s->http_tls, err, errlen) != 0)
+        goto out;
+    if (s->http_tls.set && !s->http_tls.cert) {
+        snprintf(err, errlen, "config.http.tls needs cert and key");
+        goto out;
+    }
     rc = 0;
 out:
     lua_pop(L, 1);

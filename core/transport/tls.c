@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static SSL_CTX *sip_server_ctx, *sip_client_ctx;
+static SSL_CTX *sip_server_ctx, *sip_client_ctx, *noverify_ctx;
 
 int tls_version_parse(const char *s)
 {
@@ -101,15 +101,23 @@ SSL *tls_server_ssl(void)
     return sip_server_ctx ? SSL_new(sip_server_ctx) : NULL;
 }
 
+SSL_CTX *tls_client_ctx(int verify)
+{
+    struct tls_settings def = TLS_SETTINGS_DEFAULT;
+    char err[256];
+    def.verify = verify;
+    if (verify && !sip_client_ctx)
+        sip_client_ctx = tls_ctx_new(0, &def, err, sizeof err);
+    if (!verify && !noverify_ctx)
+        noverify_ctx = tls_ctx_new(0, &def, err, sizeof err);
+    return verify ? sip_client_ctx : noverify_ctx;
+}
+
 SSL *tls_client_ssl(SSL_CTX *ctx, const char *name, const struct sockaddr_storage *sa)
 {
-    if (!ctx && !sip_client_ctx) {
-        struct tls_settings def = TLS_SETTINGS_DEFAULT;
-        char err[256];
-        if (!(sip_client_ctx = tls_ctx_new(0, &def, err, sizeof err)))
-            return NULL;
-    }
-    SSL *ssl = SSL_new(ctx ? ctx : sip_client_ctx);
+    if (!ctx && !(ctx = tls_client_ctx(1)))
+        return NULL;
+    SSL *ssl = SSL_new(ctx);
     if (!ssl)
         return NULL;
     struct sockaddr_storage tmp;
@@ -147,5 +155,6 @@ void tls_shutdown(void)
 {
     SSL_CTX_free(sip_server_ctx);
     SSL_CTX_free(sip_client_ctx);
-    sip_server_ctx = sip_client_ctx = NULL;
+    SSL_CTX_free(noverify_ctx);
+    sip_server_ctx = sip_client_ctx = noverify_ctx = NULL;
 }

@@ -37,6 +37,10 @@ SSL *tls_server_ssl(void);
  * a DNS name, otherwise the certificate must name the IP of sa. */
 SSL *tls_client_ssl(SSL_CTX *ctx, const char *name, const struct sockaddr_storage *sa);
 
+/* The client context for HTTPS (http.request): the SIP one (config.tls's ca or the system
+ * store) when verify, else one that checks nothing (created on first use). NULL on failure. */
+SSL_CTX *tls_client_ctx(int verify);
+
 /* True when tls_server_ssl() can work (a tls:/wss: listener may open). */
 int tls_server_ready(void);
 

@@ -22,8 +22,8 @@ expect_http 502 "fetch from a closed port" "/fetch?url=http://127.0.0.1:$CLOSED/
 [[ $HTTP_BODY == *"127.0.0.1:$CLOSED"* ]] || fail "no reason for the refused connection: $HTTP_BODY"
 expect_http 502 "fetch that times out" "/fetch?timeout=200&url=http://127.0.0.1:$HTTP_PORT/slow%3Fms%3D1000"
 [[ $HTTP_BODY == *timeout* ]] || fail "no timeout reason: $HTTP_BODY"
-expect_http 500 "https is refused (Lua error)" "/fetch?url=https://127.0.0.1:$HTTP_PORT/"
-assert_log "is not an http:// URL" "the bad URL error"
+expect_http 500 "ftp is refused (Lua error)" "/fetch?url=ftp://127.0.0.1:$HTTP_PORT/"
+assert_log "is not an http:// or https:// URL" "the bad URL error"
 for i in $(seq 1 30); do grep -q 'spawn fetch' "$SERVER_LOG" && grep -q 'timer fetch' "$SERVER_LOG" && break; sleep 0.1; done
 assert_log 'INFO \[lua\] timer fetch: 200' "http.request from a timer"
 assert_log 'INFO \[lua\] spawn fetch: 200' "http.request from sip.spawn in on_start"
