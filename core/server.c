@@ -42,13 +42,15 @@ static void apply_settings(const struct script *s)
 {
     log_set_level((s->log_level >= 0 ? s->log_level : LS_LOG_INFO) + opts.log_delta);
     log_configure(&s->log);
+    char err[512];
+    if (resolve_configure(&s->dns, err, sizeof err) != 0) /* checked when the script loaded */
+        log_error("%s", err);
     if (s->tcp_idle_timeout > 0)
         transport_set_tcp_idle_timeout((int)(s->tcp_idle_timeout * 1000));
     http_configure(s->http_token, s->http_max_body); /* config.http.listen changes need a restart */
     ws_configure((size_t)s->ws_max_frame, (const char *const *)s->ws_origins, (size_t)s->nws_origins);
     if (s->tls.set) {
         struct tls_settings ts;
-        char err[512];
         script_tls_settings(&s->tls, &ts);
         if (tls_configure(&ts, err, sizeof err) != 0)
             log_error("config.tls: %s (TLS contexts unchanged)", err);

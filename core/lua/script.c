@@ -199,6 +199,50 @@ static int read_log(struct script *s, lua_State *L, char *err, size_t errlen)
     return 0;
 }
 
+/* config.dns = { servers = { "127.0.0.1:5353", ... } | "a,b", timeout = ms, tries = n }; the
+ * table is on top of L. */
+static int read_dns(struct script *s, lua_State *L, char *err, size_t errlen)
+{
+    if (!lua_istable(L, -1)) {
+        snprintf(err, errlen, "config.dns must be a table { servers = { \"127.0.0.1:53\" } }");
+        return -1;
+    }
+    int t = lua_getfield(L, -1, "servers");
+    if (t == LUA_TSTRING) {
+        snprintf(s->dns.servers, sizeof s->dns.servers, "%s", lua_tostring(L, -1));
+    } else if (t == LUA_TTABLE) {
+        size_t used = 0;
+        for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+            lua_rawgeti(L, -1, i);
+            const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+            if (v)
+                used += (size_t)snprintf(s->dns.servers + used, sizeof s->dns.servers - used, "%s%s", i > 1 ? "," : "", v);
+            lua_pop(L, 1);
+            if (!v || used >= sizeof s->dns.servers) {
+                snprintf(err, errlen, "config.dns.servers must be a list of \"addr:port\" strings");
+                return -1;
+            }
+        }
+    } else if (t != LUA_TNIL) {
+        snprintf(err, errlen, "config.dns.servers must be a list of \"addr:port\" strings");
+        return -1;
+    }
+    lua_pop(L, 1);
+    const char *num[] = { "timeout", "tries" };
+    int *dst[] = { &s->dns.timeout_ms, &s->dns.tries };
+    for (int i = 0; i < 2; i++) {
+        t = lua_getfield(L, -1, num[i]);
+        if (t != LUA_TNIL && !lua_isinteger(L, -1)) {
+            snprintf(err, errlen, "config.dns.%s must be a whole number", num[i]);
+            return -1;
+        }
+        if (t != LUA_TNIL)
+            *dst[i] = lua_tointeger(L, -1) > 100000 ? 100000 : (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+    }
+    return resolve_check(&s->dns, err, errlen);
+}
+
 static int read_config(struct script *s, char *err, size_t errlen)
 {
     lua_State *L = s->L;
@@ -249,6 +293,9 @@ static int read_config(struct script *s, char *err, size_t errlen)
     if (lua_getfield(L, -1, "websocket") != LUA_TNIL && script_read_websocket(s, L, err, errlen) != 0)
         goto out;
     lua_pop(L, 1);
+    if (lua_getfield(L, -1, "dns") != LUA_TNIL && read_dns(s, L, err, errlen) != 0)
+        goto out;
+    lua_pop(L, 1);
     int t = lua_getfield(L, -1, "units");
     if (t == LUA_TTABLE) {
         lua_pushnil(L);
@@ -279,6 +326,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     s->refs = 1;
     s->log_level = -1;
     s->log = LOG_SETTINGS_DEFAULT;
+    s->dns = RESOLVE_SETTINGS_DEFAULT;
     s->tcp_idle_timeout = -1;
     s->http_max_body = -1;
     s->path = path ? strdup(path) : NULL;

@@ -4,6 +4,7 @@
 #ifndef CORE_SCRIPT_H
 #define CORE_SCRIPT_H
 #include "log.h"
+#include "transport/resolve.h"
 #include <lua.h>
 #include <lunasip/coro.h>
 
@@ -28,6 +29,7 @@ struct script {
     int nlisten;
     int log_level;              /* -1 when config.log.level is absent */
     struct log_settings log;    /* the rest of config.log */
+    struct resolve_settings dns;/* config.dns */
     double tcp_idle_timeout;    /* seconds, < 0 when absent */
     char **units;               /* names of config.units keys */
     int nunits;

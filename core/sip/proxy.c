@@ -33,12 +33,12 @@ static void job_failed(struct send_job *job, const char *why)
         job->cb(job->arg, NULL, NULL, 0, why);
 }
 
-static void send_ready(struct send_job *job, const struct sip_addr *dst)
+/* Send to dst. Returns 0 when sent (or when another target would not help); -1 when not, told
+ * to job->cb only when this was the last target to try (RFC 3263 failover tries the next one). */
+static int send_ready(struct send_job *job, const struct sip_addr *dst, int last)
 {
-    if (!job->msg) {
-        transport_send_named(dst, job->conn_id, job->name, job->buf, job->len); /* counts its own errors */
-        return;
-    }
+    if (!job->msg)
+        return transport_send_named(dst, job->conn_id, job->name, job->buf, job->len); /* counts its own errors */
     struct sip_msg *msg = job->msg;
     const struct listener *lst = transport_listener_for(dst->proto, dst->sa.ss_family);
     if (!lst || lst->proto != dst->proto) {
@@ -46,8 +46,9 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
         char why[64];
         snprintf(why, sizeof why, "no %s listener", transport_proto_name(dst->proto));
         log_warn("cannot forward %.*s: %s", (int)m.len, m.s, why);
-        job_failed(job, why);
-        return;
+        if (last)
+            job_failed(job, why);
+        return -1;
     }
     if (msg->rr_wanted) {
         const struct listener *in = msg->src.lst;
@@ -64,16 +65,35 @@ static void send_ready(struct send_job *job, const struct sip_addr *dst)
     size_t vlen = via_line(via, sizeof via, lst->proto, lst->host, lst->port, job->branch);
     if (!vlen || sipmsg_write(msg, via, vlen, PROTO_STREAM(dst->proto), &out, &len) != 0) {
         job_failed(job, "cannot write the request");
-        return;
+        return 0;
     }
-    if (transport_send_named(dst, 0, job->name, out, len) == 0) {
+    int rc = transport_send_named(dst, 0, job->name, out, len);
+    if (rc == 0) {
         stats_inc(STAT_FWD_REQUESTS);
         if (job->cb)
             job->cb(job->arg, dst, out, len, NULL);
-    } else if (job->cb) {
+    } else if (job->cb && last) {
         job->cb(job->arg, NULL, NULL, 0, "transport error"); /* transport_send counted it */
     }
     free(out);
+    return rc;
+}
+
+/* The RFC 3263 targets of a request: the first one that takes the bytes. */
+static void send_resolved_sip(int err, const struct sip_addr *targets, int n, void *arg)
+{
+    struct send_job *job = arg;
+    if (err || n == 0) {
+        log_warn("cannot send: destination does not resolve");
+        job_failed(job, "destination does not resolve");
+    }
+    for (int i = 0; i < n && send_ready(job, &targets[i], i == n - 1) != 0; i++)
+        if (i < n - 1) {
+            char b[80];
+            log_info("cannot send to %s, trying the next target", addr_str(&targets[i].sa, b, sizeof b));
+        }
+    sipmsg_unref(job->msg);
+    free(job);
 }
 
 static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg)
@@ -85,7 +105,7 @@ static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t 
     } else {
         struct sip_addr dst = { .proto = job->proto, .salen = salen };
         memcpy(&dst.sa, sa, salen);
-        send_ready(job, &dst);
+        send_ready(job, &dst, 1);
     }
     sipmsg_unref(job->msg);
     free(job);
@@ -196,7 +216,12 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
     job->arg = arg;
     if (branch)
         snprintf(job->branch, sizeof job->branch, "%s", branch);
-    transport_resolve(host, port, send_resolved, job);
+    /* RFC 3263 looks at what the URI gives: a port, a transport, neither */
+    struct sip_uri u;
+    struct sip_str t;
+    sip_uri_parse(uri, strlen(uri), &u); /* parsed above already */
+    int proto_given = sip_param_get(u.params, "transport", &t) && t.len;
+    transport_resolve_sip(host, u.port ? port : 0, proto, proto_given, send_resolved_sip, job);
     return 0;
 }
 

@@ -47,7 +47,7 @@ int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *name, con
 /* Close every TCP connection at once, dropping unsent bytes. */
 void tcp_shutdown(void);
 
-/* Free the evdns base; pending lookups get their callback with an error. */
+/* Destroy the c-ares channel; pending lookups get their callback with an error. */
 void resolve_shutdown(void);
 
 #endif

@@ -89,13 +89,27 @@ int transport_send_named(const struct sip_addr *dst, uint64_t conn_id, const cha
 void transport_set_tcp_idle_timeout(int ms);
 
 /* Resolve host (name, IPv4 or IPv6 literal, bracketed or not) to an address with port.
- * Literals call cb before returning; names go through evdns (A, then AAAA) and call cb later.
+ * Literals call cb before returning; names go through c-ares (/etc/hosts, then A and AAAA,
+ * IPv4 preferred) and call cb later.
  * cb gets err != 0 and sa == NULL when the name does not resolve. */
 typedef void (*resolve_cb)(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg);
 void transport_resolve(const char *host, int port, resolve_cb cb, void *arg);
 
 /* True when a and b are the same address and port (IPv4 or IPv6). */
 int transport_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+/* RFC 3263 targets for a SIP URI's host, in the order to try. port 0: the URI gives none; proto:
+ * the URI's transport (or the default when proto_given is 0). A literal host is its own target;
+ * a port means A/AAAA only; a transport without a port means SRV for that transport; neither
+ * means NAPTR (SIP+D2U, SIP+D2T), then SRV (_sip._udp, _sip._tcp), then A/AAAA on 5060. SRV
+ * targets come by priority, then weighted random (RFC 2782). cb gets err != 0 and n == 0 when
+ * nothing resolves; targets is valid during the call only. Non-blocking (c-ares on the loop). */
+typedef void (*resolve_sip_cb)(int err, const struct sip_addr *targets, int n, void *arg);
+void transport_resolve_sip(const char *host, int port, enum sip_proto proto, int proto_given, resolve_sip_cb cb,
+                           void *arg);
+/* The target after `failed` in a recent transport_resolve_sip() answer (for failover on a
+ * timeout or transport error): 0 with *next set, -1 when there is none. */
+int transport_resolve_next(const struct sip_addr *failed, struct sip_addr *next);
 
 /* Printable "ip:port" ("[v6]:port") of sa into buf (at least 64 bytes). Returns buf. */
 char *addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);

@@ -348,11 +348,32 @@ void tm_cancel_branches(struct tm_tx *tx)
     }
 }
 
+/* RFC 3263 §4.3: a branch that got no reply at all goes on to the next target of the name it
+ * was sent to (a new branch, so a new transaction downstream). */
+static void failover_dns(struct tm_branch *br)
+{
+    struct sip_addr next;
+    char ip[64], uri[128], err[160], was[80];
+    int port;
+    if (!br->out || br->tx->canceled || transport_resolve_next(&br->out->dst, &next) != 0)
+        return;
+    addr_ip_port(&next.sa, ip, sizeof ip, &port);
+    snprintf(uri, sizeof uri, strchr(ip, ':') ? "sip:[%s]:%d;transport=%s" : "sip:%s:%d;transport=%s", ip, port,
+             transport_proto_name(next.proto));
+    addr_str(&br->out->dst.sa, was, sizeof was);
+    if (tm_relay(br->tx, uri, br->run->timeout_ms, err, sizeof err) == 0)
+        ls_log(LS_LOG_INFO, "tm", "no reply from %s in time: trying the next DNS target %s", was, uri);
+    else
+        ls_log(LS_LOG_WARN, "tm", "no reply from %s in time; the next DNS target %s: %s", was, uri, err);
+}
+
 static void fr_fired(evutil_socket_t fd, short what, void *arg)
 {
     struct tm_branch *br = arg;
     if (br->tx->invite && br->provisional)
         send_cancel(br); /* timer C-like: give up on the branch */
+    else if (!br->provisional)
+        failover_dns(br);
     branch_final_local(br, br->tx->canceled ? 487 : 408, "no final reply in time");
 }
 
