@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The UAC CANCELs after the 180: the proxy answers the CANCEL 200 itself, sends a CANCEL on
 # the branch that rang (the UAS requires it, answers 200 and 487), and the UAC gets the 487.
+# A CANCEL that matches nothing gets 481.
 . "$(dirname "$0")/lib/common.sh"
 
 free_port PORT
@@ -17,6 +18,9 @@ inv=$(trace_msg "$T/uas_msg.log" received '^INVITE ')
 [ "$(vias "$c")" = "$(vias "$inv" | sed -n 1p)" ] || fail "the CANCEL's Via is not the INVITE's top Via"
 ok=$(trace_msg "$T/uac_msg.log" received '^SIP/2.0 200 ')
 [[ $(header_of "$ok" CSeq) == *CANCEL ]] || fail "the UAC's 200 is not for the CANCEL"
+
+# A CANCEL that matches no INVITE transaction: 481.
+sip_request CANCEL "sip:nobody@127.0.0.1:$UAS_PORT" | expect_status udp "$PORT" 481 "a CANCEL matching nothing"
 
 server_alive
 stop_server
