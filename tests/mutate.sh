@@ -3,7 +3,7 @@
 #
 #   tests/mutate.sh [-a] [-k] [NAME...]
 #
-# Copies the tree (tracked files as they are in the work tree) to a scratch folder, builds it,
+# Copies the tree (its files as they are in the work tree, untracked ones too) to a scratch folder, builds it,
 # runs the tests the mutations name once unchanged (they must pass), then applies each mutation
 # of tests/mutations.list alone, rebuilds, runs its tests (-a: the whole suite) and restores the
 # file. NAME... limits the run to those mutations; -k keeps the scratch folder.
@@ -68,7 +68,7 @@ regex() {   # regex "t1 t2": a ctest -R expression for exactly those tests
 S=$(mktemp -d "${TMPDIR:-/tmp}/lunasip-mutate.XXXXXX")
 cleanup() { [ "$keep" = 1 ] && echo "mutate.sh: scratch tree kept in $S" || rm -rf "$S"; }
 trap cleanup EXIT
-(cd "$SRC" && git ls-files -z | xargs -0 cp --parents -t "$S" 2>/dev/null)
+(cd "$SRC" && git ls-files -z -c -o --exclude-standard | xargs -0 cp --parents -t "$S" 2>/dev/null)
 echo "mutate.sh: building a copy in $S"
 { cmake -S "$S" -B "$S/build" -DLUNASIP_WERROR=OFF && cmake --build "$S/build" -j2; } >"$S/build.log" 2>&1 ||
     { tail -20 "$S/build.log"; echo "mutate.sh: the unchanged tree does not build"; exit 2; }
