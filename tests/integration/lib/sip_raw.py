@@ -3,7 +3,7 @@
 
   sip_raw.py send  --proto udp|tcp|tls --port P [--host H] [--timeout S] [--all]
                    [--until-close] [--hold S] [--ca F] [--cert F --key F] [--sni NAME] [FILE|-]
-  sip_raw.py listen --proto udp --port P [--timeout S] [--reply CODE]
+  sip_raw.py listen --proto udp --port P [--timeout S] [--reply CODE] [--count N]
 
 send: the message (a file, or stdin) is sent as is, except that the tokens
 @LADDR@ and @LPORT@ are replaced by the local address and port the socket is
@@ -22,7 +22,9 @@ server closed the connection), 1 otherwise, 2 on a usage or socket error.
 
 listen: binds UDP 127.0.0.1:P, prints the first datagram received followed by
 '----', answers it with --reply CODE (copying Via/From/To/Call-ID/CSeq) when
-given, and exits 0; exits 1 after --timeout seconds with nothing.
+given, and exits 0; exits 1 after --timeout seconds with nothing. --count N
+waits for N datagrams (printing each) and answers only the last: a peer that
+ignores the first N-1 (exit 1 when fewer came).
 """
 import argparse
 import re
@@ -166,12 +168,17 @@ def do_listen(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((a.host, a.port))
-    s.settimeout(a.timeout)
-    try:
-        msg, peer = s.recvfrom(70000)
-    except socket.timeout:
-        return 1
-    emit(msg)
+    deadline = time.monotonic() + a.timeout
+    for _ in range(a.count):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return 1
+        s.settimeout(left)
+        try:
+            msg, peer = s.recvfrom(70000)
+        except socket.timeout:
+            return 1
+        emit(msg)
     if a.reply:
         head = msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
         keep = [h for h in head[1:] if re.match(
@@ -196,6 +203,7 @@ def main():
     p.add_argument("--until-close", action="store_true")
     p.add_argument("--hold", type=float, default=0.0)
     p.add_argument("--reply", type=int, default=0)
+    p.add_argument("--count", type=int, default=1)
     p.add_argument("file", nargs="?", default="-")
     a = p.parse_args()
     if a.mode == "listen":

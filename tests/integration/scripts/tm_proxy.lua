@@ -63,7 +63,7 @@ function on_request(msg)
 end
 
 function on_reply(msg)
-  sip.log("info", "reply route: ", msg.status, " ", msg.cseq_method)
+  sip.log("info", "reply route: ", msg.status, " ", msg.cseq_method, " ", msg.call_id)
 end
 
 function on_start()
