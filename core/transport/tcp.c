@@ -194,10 +194,12 @@ static void tcp_idle_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Content-Length of the header block h[0..n), which ends with CRLFCRLF: 0 when absent,
- * -1 when malformed, values above SIP_MAX_MESSAGE reported as SIP_MAX_MESSAGE + 1. */
+ * -1 when malformed or given twice with different values, values above SIP_MAX_MESSAGE
+ * reported as SIP_MAX_MESSAGE + 1. */
 static long tcp_content_length(const char *h, size_t n)
 {
     long cl = 0;
+    int seen = 0;
     const char *end = h + n, *line = memchr(h, '\n', n); /* skip the start line */
     while (line && ++line < end) {
         const char *eol = memchr(line, '\n', (size_t)(end - line));
@@ -224,7 +226,10 @@ static long tcp_content_length(const char *h, size_t n)
                 p++;
             if (p != eol)
                 return -1;
-            cl = v > SIP_MAX_MESSAGE ? SIP_MAX_MESSAGE + 1 : v;
+            v = v > SIP_MAX_MESSAGE ? SIP_MAX_MESSAGE + 1 : v;
+            if (seen++ && v != cl)
+                return -1; /* two lengths: no framing is safe (the parser refuses both anyway) */
+            cl = v;
         }
         line = eol;
     }

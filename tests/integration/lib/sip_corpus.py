@@ -7,7 +7,8 @@
 Each corpus file starts with one line '#! OUTCOME [udp|tcp]' (the message follows, byte for
 byte): OUTCOME is 'relay' (the proxy must forward it to the sink), a status code (the proxy must
 answer it with that code, on the connection it came on for TCP, and not forward it) or 'drop'
-(nothing may come back or go on). A transport after the outcome limits the case to it. In the
+(nothing may come back or go on) or 'close' (TCP: the connection is closed, nothing answered
+or forwarded). A transport after the outcome limits the case to it. In the
 message, @PROTO@ @LADDR@ @LPORT@ are replaced by the client socket's transport and address,
 @ID@ by a unique id (Call-IDs carry it, so the sink can tell the cases apart) and @US@ by the
 proxy's address. The proxy's script sends everything to the sink (msg.du) over the same
@@ -190,10 +191,10 @@ def run_case(path, a, sink):
         c.sendto(msg, ("127.0.0.1", a.port))
     else:
         c.sendall(msg)
-    replies, buf = [], b""
+    replies, buf, closed = [], b"", False
     end = time.monotonic() + (3 if outcome != "drop" else 0.7)
     fwd = None
-    while time.monotonic() < end:
+    while time.monotonic() < end and not closed:
         sink.poll(0.02)
         fwd = sink.find(cid.encode())
         r, _, _ = select.select([c], [], [], 0.02)
@@ -204,10 +205,12 @@ def run_case(path, a, sink):
             elif data:
                 got, buf = split_messages(buf + data)
                 replies.extend(got)
+            else:
+                closed = True
         finals = [m for m in replies if status_of(m) >= 200]
         if outcome == "relay" and fwd:
             break
-        if outcome not in ("relay", "drop") and finals:
+        if outcome not in ("relay", "drop", "close") and finals:
             sink.poll(0.1)
             fwd = sink.find(cid.encode())
             break
@@ -222,6 +225,10 @@ def run_case(path, a, sink):
     elif outcome == "drop":
         if fwd or replies:
             why.append("not dropped")
+    elif outcome == "close":
+        if not closed or fwd or replies:
+            why.append("connection not closed silently (closed=%s, forwarded=%s, replies=%d)" %
+                       (closed, bool(fwd), len(replies)))
     else:
         if not finals:
             why.append("no final reply (wanted %s)" % outcome)
