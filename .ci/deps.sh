@@ -12,8 +12,8 @@ PACKAGES=(
     sip-tester curl iproute2 procps python3
     # a real phone for tests/integration/pbx_baresip.sh (headless: no GUI recommends)
     baresip
-    # man renders the installed man pages in the install test
-    man-db
+    # man renders the installed man pages in the install test; luacheck lints the scripts
+    man-db lua-check
     # promtool (package prometheus) checks the /metrics output
     prometheus
     ca-certificates

@@ -81,6 +81,7 @@ int server_check(const struct server_options *o)
         printf("%s: %s\n", script_path ? script_path : "default.lua", err);
         return 1;
     }
+    script_lint(s, stderr);
     script_unref(s);
     printf("OK\n");
     return 0;

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "transport/resolve.h"
 #include <lua.h>
+#include <stdio.h>
 #include <lunasip/coro.h>
 
 struct script_timer;
@@ -71,6 +72,11 @@ void script_tls_free(struct script_tls *tls);
 int script_read_websocket(struct script *s, lua_State *L, char *err, size_t errlen);
 /* A view of tls as tls.c wants it (pointers into tls). */
 void script_tls_settings(const struct script_tls *tls, struct tls_settings *out);
+
+/* `lunasip -c` hints: calls to Kamailio's KSR.* (the lines and the migration guide), as
+ * "warning: ..." lines on out (a script without on_request is warned about by script_load()).
+ * Returns how many. */
+int script_lint(struct script *s, FILE *out);
 
 /* script_ref() and script_unref() are in lunasip/coro.h. */
 

@@ -17,9 +17,9 @@ PC_DIR=$(dirname "$(find "$ROOT" -name lunasip-unit.pc | head -1)")
 export PKG_CONFIG_PATH=$PC_DIR
 UNIT_DIR=$(pkg-config --variable=unitdir lunasip-unit)
 for f in "$BIN" "$UNIT_DIR/tm.so" "$UNIT_DIR/dispatcher.so" "$ROOT/include/lunasip/unit.h" \
-    "$ROOT/share/lunasip/default.lua" "$ROOT/share/lunasip/examples/stateless-proxy.lua" \
+    "$ROOT/share/lunasip/default.lua" "$ROOT/share/lunasip/lunasip.d.lua" "$ROOT/share/lunasip/examples/stateless-proxy.lua" \
     "$ROOT/share/man/man1/lunasip.1" "$ROOT/share/man/man7/lunasip-lua.7" \
-    "$ROOT/lib/systemd/system/lunasip.service"; do
+    "$ROOT/lib/systemd/system/lunasip.service" "$ROOT/share/doc/lunasip/kamailio-migration.md" "$ROOT/share/doc/lunasip/LICENSE"; do
     [ -f "$f" ] || fail "not installed: ${f#"$T"/stage}"
 done
 grep -q "^ExecStart=$PREFIX/bin/lunasip " "$ROOT/lib/systemd/system/lunasip.service" \
