@@ -60,8 +60,10 @@ int sipmsg_hdr_id(const char *name, size_t len)
                 return i;
         return HDR_OTHER;
     }
-    for (int i = 1; i < HDR_COUNT; i++)
-        if (strlen(hdr_defs[i].name) == len && strncasecmp(hdr_defs[i].name, name, len) == 0)
+    int c0 = tolower((unsigned char)name[0]);
+    for (int i = 1; i < HDR_COUNT; i++) /* the first letter rules out most at once */
+        if (tolower((unsigned char)hdr_defs[i].name[0]) == c0 && strlen(hdr_defs[i].name) == len &&
+            strncasecmp(hdr_defs[i].name, name, len) == 0)
             return i;
     return HDR_OTHER;
 }
@@ -111,7 +113,7 @@ void *sipmsg_alloc(const struct sip_msg *cmsg, size_t len)
     return r;
 }
 
-static char *arena_dup(const struct sip_msg *msg, const char *s, size_t len)
+char *sipmsg_strdup(const struct sip_msg *msg, const char *s, size_t len)
 {
     char *d = sipmsg_alloc(msg, len + 1);
     memcpy(d, s, len);
@@ -126,16 +128,11 @@ static int is_ws(char c)
     return c == ' ' || c == '\t';
 }
 
-static int is_token(char c)
-{
-    return isalnum((unsigned char)c) || (c && strchr("-.!%*_+`'~", c));
-}
-
 /* Index one header line (len bytes with its line end, continuation lines included). */
-static int hdr_index(struct sip_hdr *h, const char *line, size_t len)
+int sipmsg_hdr_index(struct sip_hdr *h, const char *line, size_t len)
 {
     size_t n = 0;
-    while (n < len && is_token(line[n]))
+    while (n < len && sip_is_token(line[n]))
         n++;
     size_t c = n;
     while (c < len && is_ws(line[c]))
@@ -161,7 +158,7 @@ static int hdr_index(struct sip_hdr *h, const char *line, size_t len)
 }
 
 /* Index the start line sl (with its line end). */
-static int sl_index(struct sip_msg_priv *p, const char *sl, size_t len)
+int sipmsg_sl_index(struct sip_msg_priv *p, const char *sl, size_t len)
 {
     size_t e = len;
     while (e && (sl[e - 1] == '\r' || sl[e - 1] == '\n'))
@@ -189,7 +186,7 @@ static int sl_index(struct sip_msg_priv *p, const char *sl, size_t len)
     }
     p->request = 1;
     for (const char *q = sl; q < sp1; q++)
-        if (!is_token(*q))
+        if (!sip_is_token(*q))
             return -1;
     const char *u = sp1 + 1, *sp2 = memchr(u, ' ', (size_t)(sl + e - u));
     if (!sp2 || sp2 == u || sp1 == sl)
@@ -237,7 +234,7 @@ struct sip_msg *sipmsg_parse(const char *buf, size_t len, const struct sip_sourc
 
     const char *end = copy + len, *q = copy;
     const char *eol = memchr(q, '\n', len);
-    if (!eol || sl_index(p, q, (size_t)(eol + 1 - q)) != 0) {
+    if (!eol || sipmsg_sl_index(p, q, (size_t)(eol + 1 - q)) != 0) {
         *why = "malformed start line";
         goto fail;
     }
@@ -266,7 +263,7 @@ struct sip_msg *sipmsg_parse(const char *buf, size_t len, const struct sip_sourc
             }
             q = eol + 1;
         } while (q < end && is_ws(*q));
-        if (hdr_index(&p->h[p->nh], s, (size_t)(q - s)) != 0) {
+        if (sipmsg_hdr_index(&p->h[p->nh], s, (size_t)(q - s)) != 0) {
             *why = "malformed header line";
             goto fail;
         }
@@ -422,7 +419,7 @@ int sipmsg_cseq(const struct sip_msg *msg, uint32_t *num, struct sip_str *method
     while (q < e && (is_ws(*q) || *q == '\r' || *q == '\n'))
         q++;
     const char *m = q;
-    while (q < e && is_token(*q))
+    while (q < e && sip_is_token(*q))
         q++;
     if (q == m || q != e)
         return -1;
@@ -498,7 +495,7 @@ int sipmsg_hdr_find(const struct sip_msg *msg, int id, const char *name, unsigne
 }
 
 /* End of the value starting at s: the next top-level comma (outside quotes and <>), or e. */
-static const char *value_end(const char *s, const char *e)
+const char *sipmsg_value_end(const char *s, const char *e)
 {
     int angle = 0;
     for (const char *q = s; q < e; q++) {
@@ -534,7 +531,7 @@ unsigned sipmsg_hdr_values(const struct sip_hdr *h, struct sip_str *v, unsigned 
     }
     unsigned n = 0;
     while (s <= e && n < max) {
-        const char *ve = value_end(s, e), *a = s, *b = ve;
+        const char *ve = sipmsg_value_end(s, e), *a = s, *b = ve;
         while (a < b && lws(*a))
             a++;
         while (b > a && lws(b[-1]))
@@ -598,7 +595,7 @@ int sipmsg_iter_next(struct sip_hdr_iter *it, struct sip_str *value)
             return 1;
         }
         while (s + it->pos <= e) {
-            const char *a = s + it->pos, *ve = value_end(a, e), *b = ve;
+            const char *a = s + it->pos, *ve = sipmsg_value_end(a, e), *b = ve;
             it->pos = (size_t)(ve - s) + 1;
             while (a < b && lws(*a))
                 a++;
@@ -636,308 +633,4 @@ void sipmsg_header_each(const struct sip_msg *msg, void (*fn)(void *arg, const c
                                                       tmp, sizeof tmp);
         fn(arg, full, unfold(msg, hdr_value(h)));
     }
-}
-
-/* ---- edits ---- */
-
-static void edited(struct sip_msg *msg)
-{
-    msg->p->gen++;
-}
-
-int sipmsg_hdr_splice(struct sip_msg *msg, unsigned i, size_t off, size_t len, const char *text, size_t tlen)
-{
-    struct sip_hdr *h = &msg->p->h[i];
-    size_t nlen = h->len - len + tlen;
-    char *line = sipmsg_alloc(msg, nlen + 1);
-    memcpy(line, h->line, off);
-    memcpy(line + off, text, tlen);
-    memcpy(line + off + tlen, h->line + off + len, h->len - off - len);
-    line[nlen] = '\0';
-    struct sip_hdr n;
-    if (hdr_index(&n, line, nlen) != 0)
-        return -1;
-    *h = n;
-    edited(msg);
-    return 0;
-}
-
-int sipmsg_hdr_insert_line(struct sip_msg *msg, unsigned i, const char *text, size_t len)
-{
-    struct sip_msg_priv *p = msg->p;
-    char *line = sipmsg_alloc(msg, len + 3);
-    memcpy(line, text, len);
-    memcpy(line + len, "\r\n", 3);
-    struct sip_hdr n;
-    if (hdr_index(&n, line, len + 2) != 0 || n.folded)
-        return -1;
-    if (p->nh == p->cap) {
-        unsigned cap = p->cap * 2 + 8;
-        struct sip_hdr *h = sipmsg_alloc(msg, cap * sizeof *h);
-        memcpy(h, p->h, p->nh * sizeof *h);
-        p->h = h;
-        p->cap = cap;
-    }
-    if (i > p->nh)
-        i = p->nh;
-    memmove(&p->h[i + 1], &p->h[i], (p->nh - i) * sizeof *p->h);
-    p->h[i] = n;
-    p->nh++;
-    edited(msg);
-    return 0;
-}
-
-void sipmsg_hdr_delete(struct sip_msg *msg, unsigned i)
-{
-    struct sip_msg_priv *p = msg->p;
-    memmove(&p->h[i], &p->h[i + 1], (p->nh - i - 1) * sizeof *p->h);
-    p->nh--;
-    edited(msg);
-}
-
-unsigned sipmsg_hdr_after(const struct sip_msg *msg, int id)
-{
-    unsigned at = 0;
-    for (unsigned k = 0; k < msg->p->nh; k++)
-        if (msg->p->h[k].id == id)
-            at = k + 1;
-    return at;
-}
-
-/* A value a route may put in a header: no CR, LF or NUL; structured headers must parse. */
-static int value_ok(int id, const char *value)
-{
-    size_t len = strlen(value);
-    if (strpbrk(value, "\r\n"))
-        return 0;
-    struct sip_via via;
-    struct sip_nameaddr na;
-    struct sip_str one;
-    struct sip_hdr h = { .line = value, .len = (uint32_t)len, .voff = 0, .vlen = (uint32_t)len, .id = (uint16_t)id };
-    switch (id) {
-    case HDR_VIA:
-        for (const char *s = value, *e; ; s = e + 1) {
-            e = value_end(s, value + len);
-            if (sip_via_parse(s, (size_t)(e - s), &via) != 0)
-                return 0;
-            if (e == value + len)
-                return 1;
-        }
-    case HDR_FROM: case HDR_TO: case HDR_ROUTE: case HDR_RECORD_ROUTE: case HDR_PATH: case HDR_SERVICE_ROUTE:
-        for (const char *s = value, *e; ; s = e + 1) {
-            e = value_end(s, value + len);
-            if (sip_nameaddr_parse(s, (size_t)(e - s), &na) != 0)
-                return 0;
-            if (e == value + len)
-                return id == HDR_FROM || id == HDR_TO ? s == value : 1;
-        }
-    case HDR_CONTACT:
-        if (sipmsg_hdr_values(&h, &one, 1) == 1 && one.len == 1 && one.s[0] == '*')
-            return 1;
-        for (const char *s = value, *e; ; s = e + 1) {
-            e = value_end(s, value + len);
-            if (sip_nameaddr_parse(s, (size_t)(e - s), &na) != 0)
-                return 0;
-            if (e == value + len)
-                return 1;
-        }
-    case HDR_CSEQ: case HDR_MAX_FORWARDS: case HDR_CALL_ID:
-        return len > 0;
-    default:
-        return 1;
-    }
-}
-
-static int single_valued(int id)
-{
-    return id == HDR_FROM || id == HDR_TO || id == HDR_CALL_ID || id == HDR_CSEQ || id == HDR_MAX_FORWARDS ||
-           id == HDR_CONTENT_TYPE || id == HDR_CONTENT_LENGTH;
-}
-
-/* Checks and writes "Name: value" for an insert; -1 when not allowed. */
-static int new_line(struct sip_msg *msg, const char *name, const char *value, char **line, size_t *len, int *id)
-{
-    size_t nl = strlen(name);
-    if (!nl || nl > 200 || strcspn(name, " \t\r\n:") != nl)
-        return -1;
-    for (size_t i = 0; i < nl; i++)
-        if (!is_token(name[i]))
-            return -1;
-    *id = sipmsg_hdr_id(name, nl);
-    if (*id == HDR_CONTENT_LENGTH || !value_ok(*id, value))
-        return -1;
-    if (single_valued(*id) && sipmsg_hdr_find(msg, *id, NULL, 0) >= 0)
-        return -1;
-    char tmp[256];
-    const char *full = sipmsg_header_name(name, tmp, sizeof tmp);
-    *len = strlen(full) + 2 + strlen(value);
-    *line = sipmsg_alloc(msg, *len + 1);
-    snprintf(*line, *len + 1, "%s: %s", full, value);
-    return 0;
-}
-
-int sipmsg_header_insert(struct sip_msg *msg, const char *anchor, int after, const char *name, const char *value)
-{
-    char *line;
-    size_t len;
-    int id;
-    if (new_line(msg, name, value, &line, &len, &id) != 0)
-        return -1;
-    int at = -1;
-    if (anchor) {
-        int aid = sipmsg_hdr_id(anchor, strlen(anchor));
-        at = sipmsg_hdr_find(msg, aid, aid ? NULL : anchor, 0);
-    }
-    unsigned pos = at < 0 ? (after ? msg->p->nh : 0) : (unsigned)at + (after ? 1 : 0);
-    return sipmsg_hdr_insert_line(msg, pos, line, len);
-}
-
-int sipmsg_header_append(struct sip_msg *msg, const char *name, const char *value)
-{
-    return sipmsg_header_insert(msg, NULL, 1, name, value);
-}
-
-int sipmsg_header_remove(struct sip_msg *msg, const char *name)
-{
-    int id = sipmsg_hdr_id(name, strlen(name)), n = 0, i;
-    if (id == HDR_CONTENT_LENGTH)
-        return -1;
-    struct sip_str v[64];
-    while ((i = sipmsg_hdr_find(msg, id, id ? NULL : name, 0)) >= 0) {
-        n += (int)sipmsg_hdr_values(&msg->p->h[i], v, 64);
-        sipmsg_hdr_delete(msg, (unsigned)i);
-    }
-    return n;
-}
-
-/* Header line and value span (relative to the line) of value number pos of name. */
-static int value_locate(const struct sip_msg *msg, const char *name, int pos, unsigned *line, struct sip_str *v,
-                        unsigned *nvals, unsigned *k)
-{
-    int id = sipmsg_hdr_id(name, strlen(name)), i = -1;
-    struct sip_str vals[256];
-    while ((i = sipmsg_hdr_find(msg, id, id ? NULL : name, (unsigned)(i + 1))) >= 0) {
-        unsigned n = sipmsg_hdr_values(&msg->p->h[i], vals, 256);
-        if ((unsigned)pos < n) {
-            *line = (unsigned)i;
-            *v = vals[pos];
-            *nvals = n;
-            *k = (unsigned)pos;
-            if (pos + 1 < (int)n)
-                v[1] = vals[pos + 1]; /* the next one, for removal */
-            if (pos > 0)
-                v[2] = vals[pos - 1];
-            return 0;
-        }
-        pos -= (int)n;
-    }
-    return -1;
-}
-
-int sipmsg_header_remove_value(struct sip_msg *msg, const char *name, int pos)
-{
-    unsigned i, n, k;
-    struct sip_str v[3] = { { 0 } };
-    if (sipmsg_hdr_id(name, strlen(name)) == HDR_CONTENT_LENGTH || value_locate(msg, name, pos, &i, v, &n, &k) != 0)
-        return -1;
-    if (n == 1) {
-        sipmsg_hdr_delete(msg, i);
-        return 0;
-    }
-    const char *base = msg->p->h[i].line;
-    size_t from, to;
-    if (k + 1 < n) { /* up to the next value */
-        from = (size_t)(v[0].s - base);
-        to = (size_t)(v[1].s - base);
-    } else {         /* from the end of the previous one */
-        from = (size_t)(v[2].s + v[2].len - base);
-        to = (size_t)(v[0].s + v[0].len - base);
-    }
-    return sipmsg_hdr_splice(msg, i, from, to - from, "", 0);
-}
-
-int sipmsg_header_replace_value(struct sip_msg *msg, const char *name, int pos, const char *value)
-{
-    unsigned i, n, k;
-    struct sip_str v[3] = { { 0 } };
-    int id = sipmsg_hdr_id(name, strlen(name));
-    if (id == HDR_CONTENT_LENGTH || !value_ok(id, value) || value_locate(msg, name, pos, &i, v, &n, &k) != 0)
-        return -1;
-    const char *base = msg->p->h[i].line;
-    return sipmsg_hdr_splice(msg, i, (size_t)(v[0].s - base), v[0].len, value, strlen(value));
-}
-
-int sipmsg_set_ruri(struct sip_msg *msg, const char *uri)
-{
-    struct sip_msg_priv *p = msg->p;
-    struct sip_uri u;
-    if (!p->request || sip_uri_parse(uri, strlen(uri), &u) != 0)
-        return -1;
-    const char *le = p->version.s + p->version.len;
-    size_t lel = (size_t)(p->sl.s + p->sl.len - le);
-    size_t len = p->method.len + 1 + strlen(uri) + 1 + p->version.len + lel;
-    char *sl = sipmsg_alloc(msg, len + 1);
-    snprintf(sl, len + 1, "%.*s %s %.*s%.*s", (int)p->method.len, p->method.s, uri, (int)p->version.len,
-             p->version.s, (int)lel, le);
-    if (sl_index(p, sl, len) != 0)
-        return -1;
-    edited(msg);
-    return 0;
-}
-
-int sipmsg_set_body(struct sip_msg *msg, const char *body, size_t len, const char *content_type)
-{
-    if (content_type) {
-        int i;
-        if (strpbrk(content_type, "\r\n"))
-            return -1;
-        while ((i = sipmsg_hdr_find(msg, HDR_CONTENT_TYPE, NULL, 0)) >= 0)
-            sipmsg_hdr_delete(msg, (unsigned)i);
-        if (sipmsg_header_append(msg, "Content-Type", content_type) != 0)
-            return -1;
-    }
-    msg->p->body = (struct sip_str){ len ? arena_dup(msg, body, len) : "", len };
-    msg->p->body_set = 1;
-    edited(msg);
-    return 0;
-}
-
-/* ---- output ---- */
-
-int sipmsg_write(const struct sip_msg *msg, const char *top, size_t toplen, int add_cl, char **out, size_t *olen)
-{
-    const struct sip_msg_priv *p = msg->p;
-    int has_cl = sipmsg_hdr_find(msg, HDR_CONTENT_LENGTH, NULL, 0) >= 0;
-    int write_cl = p->body_set || (add_cl && !has_cl);
-    size_t size = p->sl.len + toplen + p->eoh.len + p->body.len + (write_cl ? 32 : 0) + 2;
-    for (unsigned i = 0; i < p->nh; i++)
-        size += p->h[i].len;
-    char *b = malloc(size + 1);
-    if (!b)
-        return -1;
-    size_t n = 0;
-#define PUT(s, l) do { memcpy(b + n, (s), (l)); n += (l); } while (0)
-    PUT(p->sl.s, p->sl.len);
-    if (top)
-        PUT(top, toplen);
-    for (unsigned i = 0; i < p->nh; i++)
-        if (!(p->body_set && p->h[i].id == HDR_CONTENT_LENGTH))
-            PUT(p->h[i].line, p->h[i].len);
-    if (write_cl)
-        n += (size_t)snprintf(b + n, 32, "Content-Length: %zu\r\n", p->body.len);
-    if (p->eoh.len)
-        PUT(p->eoh.s, p->eoh.len);
-    else
-        PUT("\r\n", 2);
-    PUT(p->body.s, p->body.len);
-#undef PUT
-    b[n] = '\0';
-    *out = b;
-    *olen = n;
-    return 0;
-}
-
-int sipmsg_print(const struct sip_msg *msg, char **out, size_t *len)
-{
-    return sipmsg_write(msg, NULL, 0, 0, out, len);
 }

@@ -3,6 +3,7 @@
 #ifndef CORE_SIPMSG_INT_H
 #define CORE_SIPMSG_INT_H
 #include <lunasip/msg.h>
+#include <string.h>
 
 /* Known headers: compact forms and list-ness come from this id. */
 enum sip_hdr_id {
@@ -70,6 +71,22 @@ unsigned sipmsg_hdr_after(const struct sip_msg *msg, int id);
 
 /* Memory from the message's arena (freed with it); aborts when out of memory. */
 void *sipmsg_alloc(const struct sip_msg *msg, size_t len);
+char *sipmsg_strdup(const struct sip_msg *msg, const char *s, size_t len);
+
+/* Index one header line (len bytes, line end and continuation lines included) into h;
+ * -1 when it is not "token *WS : value". */
+int sipmsg_hdr_index(struct sip_hdr *h, const char *line, size_t len);
+/* Index the start line (len bytes with its line end) into p; -1 when malformed. */
+int sipmsg_sl_index(struct sip_msg_priv *p, const char *sl, size_t len);
+/* End of the value starting at s: the next top-level comma (outside quotes and <>), or e. */
+const char *sipmsg_value_end(const char *s, const char *e);
+
+/* RFC 3261 token characters. */
+static inline int sip_is_token(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-.!%*_+`'~", c));
+}
 
 /* The message as it goes out with top (a complete line, or NULL) inserted first among the
  * header lines and, when add_cl is set and no Content-Length exists, one added. */

@@ -108,10 +108,22 @@ int main(void)
     CHECK(sipmsg_header_append(msg, "From", "<sip:carol@example.com>;tag=c3") == 0);
     CHECK(sipmsg_header_append(msg, "From", "<sip:dave@example.com>") == -1); /* single-valued */
     CHECK(sipmsg_header_append(msg, "Via", "not a via") == -1);
+    CHECK(sipmsg_header_append(msg, "Via", "SIP/2.0/UDP a.example;branch=z9hG4bK1, SIP/2.0/TCP [::1]:5") == 0);
+    CHECK(sipmsg_header_remove(msg, "Via") == 5);
+    CHECK(sipmsg_header_append(msg, "Contact", " * ") == 0);
+    CHECK(sipmsg_header_append(msg, "Contact", "<sip:a@b>;q=0.1, \"x\" <sip:c@d>") == 0);
+    CHECK(sipmsg_header_append(msg, "Contact", "<sip:a@b") == -1);
+    CHECK(sipmsg_header_append(msg, "To", "<sip:a@b>, <sip:c@d>") == -1);
     CHECK(sipmsg_header_append(msg, "X-Bad", "a\r\nInjected: 1") == -1);
     CHECK(sipmsg_header_append(msg, "Bad Name", "x") == -1);
     CHECK(sipmsg_header_remove_value(msg, "Contact", 0) == 0);
     CHECK_STR(get(msg, "Contact", 0), "sip:alice@10.0.0.2;q=0.5");
+    CHECK_STR(get(msg, "Contact", 1), "*");
+    CHECK(sipmsg_header_remove_value(msg, "Contact", 2) == 0); /* the first value of a later line */
+    CHECK_STR(get(msg, "Contact", 2), "\"x\" <sip:c@d>");
+    CHECK(sipmsg_header_remove_value(msg, "Contact", 2) == 0);
+    CHECK(sipmsg_header_remove_value(msg, "Contact", 1) == 0);
+    CHECK(get(msg, "Contact", 1) == NULL);
     CHECK(sipmsg_header_replace_value(msg, "Max-Forwards", 0, "69") == 0);
     CHECK(sipmsg_set_ruri(msg, "sip:carol@10.0.0.3:5070") == 0);
     CHECK(sipmsg_set_ruri(msg, "not a uri") == -1);
