@@ -482,7 +482,7 @@ bench_server_cg() {
             stop_server; echo "status=smoke-failed" >"$out"; return 1
         fi
         "step_$BENCH_LOAD" "$srv-cg$pass" "$BENCH_CG_RATE" "$secs"; rc=$?
-        clean=$([ $rc = 0 ] && echo yes || echo "no (${STEP_LINE##*	})")
+        clean=$([ $rc = 0 ] && echo yes || echo "no ($(cut -f14 <<<"$STEP_LINE"))")
         stop_server
         ir=$(cg_total "$CG_DIR")
         log "$srv pass $pass: $calls calls, $ir instructions, clean: $clean"
