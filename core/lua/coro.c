@@ -114,8 +114,14 @@ struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg
     c->s = script_ref(s);
     c->kind = kind;
     c->msg = msg ? sipmsg_ref(msg) : NULL;
-    c->L = lua_newthread(s->L);
-    c->ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
+    if (s->nidle > 0) { /* a thread whose route finished: no lua_newthread per route */
+        s->nidle--;
+        c->L = s->idle[s->nidle];
+        c->ref = s->idle_ref[s->nidle];
+    } else {
+        c->L = lua_newthread(s->L);
+        c->ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
+    }
     *(struct coro **)lua_getextraspace(c->L) = c;
     alive++;
     c->next = live;
@@ -125,10 +131,19 @@ struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg
     return c;
 }
 
-static void coro_free(struct coro *c)
+/* finished: the route returned (its thread can run the next one); else it failed or was
+ * cancelled while suspended, and the thread is dropped. */
+static void coro_free(struct coro *c, int finished)
 {
+    struct script *s = c->s;
     *(struct coro **)lua_getextraspace(c->L) = NULL;
-    luaL_unref(c->s->L, LUA_REGISTRYINDEX, c->ref);
+    if (finished && s->nidle < SCRIPT_IDLE_THREADS && lua_status(c->L) == LUA_OK) {
+        lua_settop(c->L, 0);
+        s->idle[s->nidle] = c->L;
+        s->idle_ref[s->nidle++] = c->ref;
+    } else {
+        luaL_unref(s->L, LUA_REGISTRYINDEX, c->ref);
+    }
     sipmsg_unref(c->msg);
     script_unref(c->s);
     if (c->prev)
@@ -151,7 +166,7 @@ void coro_cancel(struct coro *c)
 {
     if (c->cancel_wait)
         c->cancel_wait(c, c->wait_data);
-    coro_free(c);
+    coro_free(c, 0);
 }
 
 void coro_cancel_all(void)
@@ -192,7 +207,7 @@ enum coro_status coro_resume(struct coro *c, lua_State *from, int nargs)
     }
     if (c->done)
         c->done(c, st, err);
-    coro_free(c);
+    coro_free(c, st == CORO_DONE);
     return st;
 }
 

@@ -42,6 +42,12 @@ struct script {
     long ws_max_frame;          /* config.websocket.max_frame, 0 when absent */
     char **ws_origins;          /* config.websocket.origins */
     int nws_origins;
+    /* Threads of routes that finished, kept for the next coroutine (core/lua/coro.c); they die
+     * with L. */
+#define SCRIPT_IDLE_THREADS 32
+    lua_State *idle[SCRIPT_IDLE_THREADS];
+    int idle_ref[SCRIPT_IDLE_THREADS]; /* their registry references */
+    int nidle;
 };
 
 extern struct script *script_current;

@@ -536,11 +536,13 @@ sys_at() {  # sys_at SERVER RATE -> system calls per call of the clean step at R
 mb() { awk -v k="$1" 'BEGIN{ if (k=="") print "NA"; else printf "%.1f", k/1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a+0>0 && b+0>0) printf "%.2f", a/b; else print "NA" }'; }
 
-# common rate: the highest rate every server that ran passed cleanly
+# common rate: the highest rate every server that ran passed cleanly (a server that passed
+# no step at all is left out, so that the others can still be compared)
 common=""
 for srv in $BENCH_SERVERS; do
     [ "$(get "$srv" status)" = ok ] || continue
     b=$(get "$srv" best)
+    [ "$b" -gt 0 ] || continue
     if [ -z "$common" ] || [ "$b" -lt "$common" ]; then common=$b; fi
 done
 [ -z "$common" ] && common=0

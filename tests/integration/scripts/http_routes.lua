@@ -14,6 +14,8 @@ function on_request(msg)
   if msg.method ~= "ACK" then msg:reply(200) end
 end
 
+threads_seen, threads_count = {}, 0   -- /thread (coro_reuse.sh); strong keys on purpose
+
 local function reply_json(req, status, t)
   return req:reply(status, json.encode(t), { ["Content-Type"] = "application/json" })
 end
@@ -41,6 +43,15 @@ function on_http(req)
     sip.sleep(300)
     sip.log("info", "late view: ", req.call_id, " ", req.ruri, " ", req.src_ip)
     return
+  elseif p == "/thread" then      -- how many distinct threads have run this route so far
+    local co = coroutine.running()
+    if not threads_seen[co] then
+      threads_seen[co] = true
+      threads_count = threads_count + 1
+    end
+    if req.query.fail then error("failing on purpose in /thread") end
+    if req.query.ms then sip.sleep(tonumber(req.query.ms)) end
+    return req:reply(200, tostring(threads_count))
   elseif p == "/error" then
     error("http route failure on purpose")
   elseif p == "/noreply" then
