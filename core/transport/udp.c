@@ -109,20 +109,25 @@ static void udp_datagram(char *buf, size_t len, const struct sip_source *src)
     sip_receive(buf, len, src);
 }
 
+/* recvmmsg's slots, set up once (udp_read_cb is never re-entered). */
+static struct mmsghdr rx_mh[UDP_BATCH];
+static struct iovec rx_iov[UDP_BATCH];
+static struct sip_source rx_src[UDP_BATCH];
+
 static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     const struct listener *lst = arg;
-    struct mmsghdr mh[UDP_BATCH];
-    struct iovec iov[UDP_BATCH];
-    struct sip_source src[UDP_BATCH];
+    struct mmsghdr *mh = rx_mh;
+    struct sip_source *src = rx_src;
     (void)what;
-    for (int got = 0; got < UDP_READS_PER_EVENT;) {
+    if (!rx_mh[0].msg_hdr.msg_iov)
         for (int i = 0; i < UDP_BATCH; i++) {
-            src[i] = (struct sip_source){ .addr = { .proto = PROTO_UDP }, .lst = lst };
-            iov[i] = (struct iovec){ .iov_base = udp_in[i], .iov_len = SIP_MAX_MESSAGE + 1 };
-            mh[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &src[i].addr.sa, .msg_namelen = sizeof src[i].addr.sa,
-                                                   .msg_iov = &iov[i], .msg_iovlen = 1 } };
+            rx_iov[i] = (struct iovec){ .iov_base = udp_in[i], .iov_len = SIP_MAX_MESSAGE + 1 };
+            rx_mh[i].msg_hdr = (struct msghdr){ .msg_name = &rx_src[i].addr.sa, .msg_iov = &rx_iov[i], .msg_iovlen = 1 };
         }
+    for (int got = 0; got < UDP_READS_PER_EVENT;) {
+        for (int i = 0; i < UDP_BATCH; i++)
+            mh[i].msg_hdr.msg_namelen = sizeof src[i].addr.sa;
         /* MSG_TRUNC: msg_len is the datagram's real length, also when it did not fit */
         int n = recvmmsg(fd, mh, UDP_BATCH, MSG_TRUNC, NULL);
         if (n < 0) {
@@ -134,7 +139,10 @@ static void udp_read_cb(evutil_socket_t fd, short what, void *arg)
         }
         udp_batching = 1;
         for (int i = 0; i < n; i++) {
+            src[i].addr.proto = PROTO_UDP;
             src[i].addr.salen = mh[i].msg_hdr.msg_namelen;
+            src[i].lst = lst;
+            src[i].conn_id = 0;
             udp_datagram(udp_in[i], mh[i].msg_len, &src[i]);
             if (transport_io(lst)->fd != fd)
                 break; /* the callee shut the transports down */
