@@ -1,6 +1,8 @@
 /* Start-up, reload and shutdown around the one libevent loop. */
 #include "server.h"
+#include "loop.h"
 #include <lunasip/coro.h>
+#include <lunasip/lua.h>
 #include "http/http.h"
 #include "log.h"
 #include "notify.h"
@@ -21,7 +23,6 @@ static struct event_base *base;
 static struct server_options opts;
 static const char *script_path; /* resolved: -f, ./lunasip.lua, or NULL for the embedded default */
 
-struct event_base *server_base(void) { return base; }
 const char *server_script_path(void) { return script_path; }
 
 static const char *unit_dir(void)
@@ -31,8 +32,15 @@ static const char *unit_dir(void)
     return paths_unit_dir();
 }
 
+/* The one list of Lua bindings (core/lua/script.h): adding one touches its file and this line. */
+static const script_open_fn bindings[] = {
+    lua_msg_open, lua_sip_open, lua_http_req_open, lua_http_client_open, unit_open_lua, NULL,
+};
+
 static void resolve_script(const struct server_options *o)
 {
+    script_set_openers(bindings);
+    sip_route_init();
     opts = *o;
     unit_set_dir(unit_dir());
     script_path = o->script ? o->script : access("lunasip.lua", F_OK) == 0 ? "lunasip.lua" : NULL;
@@ -105,6 +113,27 @@ int server_reload(char *err, size_t errlen)
     return 0;
 }
 
+/* GET /api/units: the loaded units. */
+static int api_units(const struct ls_http_request *req, json_t **reply, void *arg)
+{
+    json_t *list = json_array();
+    const char *name;
+    for (int i = 0; (name = unit_name(i)) != NULL; i++)
+        json_array_append_new(list, json_pack("{s:s}", "name", name));
+    *reply = json_pack("{s:o}", "units", list);
+    return 200;
+}
+
+/* POST /api/reload: the HTTP server calls the reload through this route, not server_reload. */
+static int api_reload(const struct ls_http_request *req, json_t **reply, void *arg)
+{
+    char err[1024];
+    if (server_reload(err, sizeof err) != 0)
+        return ls_http_error(reply, 400, "reload failed, the old script stays: %s", err);
+    *reply = json_pack("{s:s, s:s}", "status", "reloaded", "script", script_path ? script_path : "default.lua");
+    return 200;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     if (sig == SIGHUP) {
@@ -126,10 +155,12 @@ int server_run(const struct server_options *o)
     sipmsg_init();
     signal(SIGPIPE, SIG_IGN);
     base = event_base_new();
+    loop_set_base(base);
     struct script *s = script_load(script_path, err, sizeof err);
     if (!s) {
         log_error("cannot load %s: %s", script_path ? script_path : "default.lua", err);
         event_base_free(base);
+        loop_set_base(NULL);
         return 1;
     }
     apply_settings(s);
@@ -158,9 +189,13 @@ int server_run(const struct server_options *o)
         }
         http_set_tls(ctx);
     }
-    if (s->http_listen && http_start(base, s->http_listen, err, sizeof err) != 0) {
-        log_error("cannot listen: %s", err);
-        goto out;
+    if (s->http_listen) {
+        if (http_start(base, s->http_listen, err, sizeof err) != 0) {
+            log_error("cannot listen: %s", err);
+            goto out;
+        }
+        http_route_builtin("GET", "/api/units", api_units, NULL);
+        http_route_builtin("POST", "/api/reload", api_reload, NULL);
     }
     if (unit_start_all(err, sizeof err) != 0) {
         log_error("%s", err);
@@ -190,5 +225,6 @@ out:
         if (sigs[i])
             event_free(sigs[i]);
     event_base_free(base);
+    loop_set_base(NULL);
     return status;
 }

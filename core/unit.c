@@ -44,14 +44,14 @@ static void join_hooks(void)
 {
     if (nunits) /* qsort(NULL, 0) is undefined behaviour (UBSan) */
         qsort(units, (size_t)nunits, sizeof *units, hook_order);
-    const struct ls_unit **list = calloc((size_t)nunits + 1, sizeof *list);
-    for (int i = 0; list && i < nunits; i++) {
-        list[i] = units[i].u;
-        if (units[i].u->wait_guard)
-            coro_wait_guard_add(units[i].u->wait_guard);
+    for (int i = 0; i < nunits; i++) {
+        const struct ls_unit *u = units[i].u;
+        struct sip_hooks h = { u->on_request, u->on_reply, u->on_route_end, u->on_local_reply };
+        if (h.on_request || h.on_reply || h.on_route_end || h.on_local_reply)
+            sip_hook_add(&h);
+        if (u->wait_guard)
+            coro_wait_guard_add(u->wait_guard);
     }
-    sip_hook_set(list, list ? (size_t)nunits : 0);
-    free(list);
 }
 
 const char *unit_name(int i)
@@ -218,8 +218,24 @@ static void placeholders(lua_State *L)
         closedir(d);
 }
 
+/* sip.units() -> the names of the loaded units */
+static int sip_units(lua_State *L)
+{
+    lua_createtable(L, nunits, 0);
+    for (int i = 0; i < nunits; i++) {
+        lua_pushstring(L, units[i].u->name);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 void unit_open_lua(lua_State *L)
 {
+    if (lua_getglobal(L, "sip") == LUA_TTABLE) {
+        lua_pushcfunction(L, sip_units);
+        lua_setfield(L, -2, "units");
+    }
+    lua_pop(L, 1);
     placeholders(L);
     for (int i = 0; i < nunits; i++) {
         if (!units[i].u->lua)
@@ -244,7 +260,7 @@ void unit_unload_all(void)
         if (units[i].u->wait_guard)
             coro_wait_guard_remove(units[i].u->wait_guard);
     }
-    sip_hook_set(NULL, 0);
+    sip_hook_clear();
     for (int i = nunits - 1; i >= 0; i--)
         if (units[i].u->stop)
             units[i].u->stop();

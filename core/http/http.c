@@ -12,8 +12,7 @@
 #include <lunasip/http.h>
 #include "log.h"
 #include "lua/script.h"
-#include "server.h"
-#include "unit.h"
+#include "transport/hostport.h"
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
@@ -121,36 +120,6 @@ int ls_http_error(json_t **reply, int status, const char *fmt, ...)
     return status;
 }
 
-/* "127.0.0.1:8080", "[::1]:8080", "8080", ":8080". */
-int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, char *err, size_t errlen)
-{
-    const char *p = spec, *colon;
-    char *end;
-    if (*p == '[') {
-        const char *close = strchr(p, ']');
-        if (!close || close[1] != ':') {
-            snprintf(err, errlen, "'%s': expected [IPv6]:port", spec);
-            return -1;
-        }
-        snprintf(host, hostlen, "%.*s", (int)(close - p - 1), p + 1);
-        colon = close + 1;
-    } else if ((colon = strrchr(p, ':')) != NULL) {
-        if (colon == p)
-            snprintf(host, hostlen, "127.0.0.1");
-        else
-            snprintf(host, hostlen, "%.*s", (int)(colon - p), p);
-    } else {
-        snprintf(host, hostlen, "127.0.0.1");
-        colon = p - 1;
-    }
-    long v = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end || v < 0 || v > 65535) {
-        snprintf(err, errlen, "'%s': bad port", spec);
-        return -1;
-    }
-    *port = (int)v;
-    return 0;
-}
 
 /* Constant time in the token's length: the comparison does not stop at the first mismatch. */
 static int token_ok(struct evhttp_request *req)
@@ -199,6 +168,11 @@ static int route_add(const char *method, const char *prefix, ls_http_handler fn,
         .fn = fn, .arg = arg, .builtin = builtin,
     };
     return 0;
+}
+
+int http_route_builtin(const char *method, const char *path, ls_http_handler fn, void *arg)
+{
+    return route_add(method, path, fn, arg, 1);
 }
 
 int ls_http_route(const char *method, const char *path_prefix, ls_http_handler fn, void *arg)
@@ -330,26 +304,6 @@ static int api_health(const struct ls_http_request *req, json_t **reply, void *a
     return 200;
 }
 
-static int api_units(const struct ls_http_request *req, json_t **reply, void *arg)
-{
-    json_t *list = json_array();
-    const char *name;
-    for (int i = 0; (name = unit_name(i)) != NULL; i++)
-        json_array_append_new(list, json_pack("{s:s}", "name", name));
-    *reply = json_pack("{s:o}", "units", list);
-    return 200;
-}
-
-static int api_reload(const struct ls_http_request *req, json_t **reply, void *arg)
-{
-    char err[1024];
-    if (server_reload(err, sizeof err) != 0)
-        return ls_http_error(reply, 400, "reload failed, the old script stays: %s", err);
-    const char *path = server_script_path();
-    *reply = json_pack("{s:s, s:s}", "status", "reloaded", "script", path ? path : "default.lua");
-    return 200;
-}
-
 static void send_metrics(struct evhttp_request *req)
 {
     struct evbuffer *out = evbuffer_new();
@@ -416,7 +370,7 @@ int http_start(struct event_base *base, const char *spec, char *err, size_t errl
 {
     char host[128];
     int port;
-    if (http_parse_listen(spec, host, sizeof host, &port, err, errlen) != 0)
+    if (transport_parse_hostport(spec, host, sizeof host, &port, err, errlen) != 0)
         return -1;
     srv = evhttp_new(base);
     if (!srv) {
@@ -437,8 +391,6 @@ int http_start(struct event_base *base, const char *spec, char *err, size_t errl
     if (https_ctx)
         evhttp_set_bevcb(srv, https_bev, https_ctx);
     route_add("GET", "/health", api_health, NULL, 1);
-    route_add("GET", "/api/units", api_units, NULL, 1);
-    route_add("POST", "/api/reload", api_reload, NULL, 1);
     evhttp_set_max_body_size(srv, max_body >= 0 ? (ev_ssize_t)max_body : HTTP_DEFAULT_MAX_BODY);
     started = time(NULL);
     log_info("http listening on %s%s", spec, https_ctx ? " (https)" : "");

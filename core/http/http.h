@@ -17,9 +17,9 @@ struct ssl_ctx_st;
 #define HTTP_DEFAULT_MAX_BODY (1024 * 1024) /* bytes, when config.http.max_body is absent */
 #define HTTP_MAX_HEADERS 16384              /* bytes of request line + headers */
 
-/* Parse config.http.listen: "127.0.0.1:8080", "[::1]:8080", "8080" or ":8080" (loopback).
- * host gets the address without brackets. Returns 0, or -1 with the reason in err. */
-int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, char *err, size_t errlen);
+/* A built-in route (the process registers /api/units and /api/reload after http_start); no
+ * unit may take or remove it, http_stop() drops it. Returns 0 or -1. */
+int http_route_builtin(const char *method, const char *path, ls_http_handler fn, void *arg);
 
 /* Serve HTTPS with ctx (config.http.tls; the server keeps the reference) from the next
  * http_start(); NULL: plain HTTP. */
@@ -70,8 +70,7 @@ void http_routes_cancel_all(void);
 
 /* Register the req metatable, the `http` table (http.request) and the `json` global
  * (lua-cjson's cjson.safe, when installed) in a script state. */
-void lua_http_open(lua_State *L);
-void lua_http_req_open(lua_State *L);    /* http_req.c */
+void lua_http_req_open(lua_State *L);    /* http_req.c: on_http's req, and the json global */
 void lua_http_client_open(lua_State *L); /* http_client.c */
 
 /* metrics.c: the whole /metrics text (core metrics, then each unit's writer). */

@@ -14,7 +14,7 @@
 #include <lunasip/wire.h>
 #include <lunasip/transport.h>
 #include "log.h"
-#include "server.h"
+#include <lunasip/loop.h>
 #include "transport/tls.h"
 #include <event2/bufferevent_ssl.h>
 #include <openssl/ssl.h>

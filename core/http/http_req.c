@@ -16,7 +16,7 @@
 #include <lunasip/transport.h>
 #include "log.h"
 #include "lua/script.h"
-#include "server.h"
+#include <lunasip/loop.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sys/socket.h>
@@ -652,12 +652,6 @@ void lua_http_req_open(lua_State *L)
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "methods");
     lua_pop(L, 1);
-}
-
-void lua_http_open(lua_State *L)
-{
-    lua_http_req_open(L);
-    lua_http_client_open(L);
     /* json = require "cjson.safe" (decode returns nil, err instead of raising) */
     lua_getglobal(L, "require");
     lua_pushstring(L, "cjson.safe");

@@ -2,7 +2,7 @@
 #include <lunasip/coro.h>
 #include "log.h"
 #include "lua/script.h"
-#include "server.h"
+#include <lunasip/loop.h>
 #include <lunasip/loop.h>
 #include <lunasip/msg.h>
 #include "stats.h"

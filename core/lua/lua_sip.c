@@ -5,7 +5,6 @@
 #include <lunasip/proxy.h>
 #include "lua/script.h"
 #include "stats.h"
-#include "unit.h"
 #include <lauxlib.h>
 #include <string.h>
 
@@ -74,17 +73,6 @@ static int sip_log(lua_State *L)
     return 0;
 }
 
-static int sip_units(lua_State *L)
-{
-    lua_newtable(L);
-    const char *name;
-    for (int i = 0; (name = unit_name(i)) != NULL; i++) {
-        lua_pushstring(L, name);
-        lua_rawseti(L, -2, i + 1);
-    }
-    return 1;
-}
-
 static int sip_stats(lua_State *L)
 {
     lua_newtable(L);
@@ -125,7 +113,7 @@ void lua_sip_open(lua_State *L)
 {
     static const luaL_Reg sip[] = {
         { "sleep", sip_sleep }, { "spawn", sip_spawn }, { "after", sip_after },
-        { "every", sip_every }, { "log", sip_log },     { "units", sip_units },
+        { "every", sip_every }, { "log", sip_log },
         { "stats", sip_stats }, { "is_myself", sip_is_myself }, { NULL, NULL },
     };
     luaL_newlib(L, sip);

@@ -1,10 +1,9 @@
 #include "lua/script.h"
+#include "transport/hostport.h"
 #include <lunasip/coro.h>
-#include "http/http.h"
 #include "log.h"
 #include <lunasip/lua.h>
-#include "server.h"
-#include "unit.h"
+#include <lunasip/loop.h>
 #include <lunasip/loop.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -15,6 +14,12 @@
 extern const char lunasip_default_script[];
 
 struct script *script_current;
+static const script_open_fn *openers; /* script_set_openers */
+
+void script_set_openers(const script_open_fn *list)
+{
+    openers = list;
+}
 
 struct script_timer {
     struct script_timer *next;
@@ -121,7 +126,7 @@ static int read_http(struct script *s, lua_State *L, char *err, size_t errlen)
         char host[128], why[256];
         int port;
         const char *spec = lua_tostring(L, -1);
-        if (http_parse_listen(spec, host, sizeof host, &port, why, sizeof why) != 0) {
+        if (transport_parse_hostport(spec, host, sizeof host, &port, why, sizeof why) != 0) {
             snprintf(err, errlen, "config.http.listen: %s", why);
             goto out;
         }
@@ -339,10 +344,8 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     luaL_openlibs(s->L);
     lua_pushlightuserdata(s->L, s);
     lua_setfield(s->L, LUA_REGISTRYINDEX, "lunasip.script");
-    lua_msg_open(s->L);
-    lua_sip_open(s->L);
-    lua_http_open(s->L);
-    unit_open_lua(s->L);
+    for (const script_open_fn *open = openers; open && *open; open++)
+        (*open)(s->L);
     lua_pushcfunction(s->L, traceback);
     int rc = path ? luaL_loadfilex(s->L, path, "t")
                   : luaL_loadbufferx(s->L, lunasip_default_script, strlen(lunasip_default_script),

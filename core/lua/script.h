@@ -52,6 +52,16 @@ struct script {
 
 extern struct script *script_current;
 
+/* Join the script's on_request/on_reply to the SIP receive path (sip_route.c); once, at start. */
+void sip_route_init(void);
+
+/* What registers a Lua binding (the msg object, the sip table, ...) in a new script state: one
+ * <area>_open(L) per binding file. */
+typedef void (*script_open_fn)(lua_State *L);
+/* The one list of bindings every script state gets, in order, NULL-terminated; set by the
+ * process before the first script_load (the list must stay valid). */
+void script_set_openers(const script_open_fn *list);
+
 /* Load path (NULL: the embedded default) into a new Lua state and read `config`.
  * Returns the script (one reference) or NULL with the reason in err. */
 struct script *script_load(const char *path, char *err, size_t errlen);

@@ -1,25 +1,30 @@
 /* Receive-path hook chains (core/sip/hook.h). */
 #include "sip/hook.h"
 #include <stdlib.h>
-#include <string.h>
 
-static const struct ls_unit **chain;
+static struct sip_hooks *chain;
 static size_t nchain;
 
-void sip_hook_set(const struct ls_unit *const *units, size_t n)
+int sip_hook_add(const struct sip_hooks *h)
+{
+    struct sip_hooks *n = realloc(chain, (nchain + 1) * sizeof *chain);
+    if (!n)
+        return -1;
+    chain = n;
+    chain[nchain++] = *h;
+    return 0;
+}
+
+void sip_hook_clear(void)
 {
     free(chain);
     chain = NULL;
     nchain = 0;
-    if (!n || !(chain = malloc(n * sizeof *chain)))
-        return;
-    memcpy(chain, units, n * sizeof *chain);
-    nchain = n;
 }
 
 #define RUN(field, ...)                                           \
     for (size_t i = 0; i < nchain; i++) {                         \
-        int rc = chain[i]->field ? chain[i]->field(__VA_ARGS__) : LS_HOOK_NEXT; \
+        int rc = chain[i].field ? chain[i].field(__VA_ARGS__) : LS_HOOK_NEXT; \
         if (rc != LS_HOOK_NEXT)                                   \
             return rc;                                            \
     }                                                             \

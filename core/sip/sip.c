@@ -1,11 +1,8 @@
-/* The SIP receive path: parse, sanity checks, then the script's on_request/on_reply routes. */
-#include <lunasip/coro.h>
-#include <lunasip/sip.h>
+/* The SIP receive path: parse, sanity checks, the units' hooks, then the script's
+ * on_request/on_reply routes (called up through sip_set_routes). */
 #include "sip/hook.h"
 #include "log.h"
-#include <lunasip/lua.h>
 #include <lunasip/proxy.h>
-#include "lua/script.h"
 #include "sip/sipmsg_int.h"
 #include "stats.h"
 #include <lunasip/via.h>
@@ -13,6 +10,13 @@
 #include <string.h>
 #include <stdlib.h>
 #include <strings.h>
+
+static struct sip_routes routes; /* sip_set_routes */
+
+void sip_set_routes(const struct sip_routes *r)
+{
+    routes = *r;
+}
 
 /* Answer a message libosip2 could not parse (or would not accept) when its first line is a
  * request line: the status line plus the Via, From, To, Call-ID and CSeq lines copied raw. */
@@ -116,37 +120,6 @@ static int request_problem(struct sip_msg *msg, const char **why, char *hdrs, si
     return 0;
 }
 
-int sip_route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, coro_done_fn done)
-{
-    lua_State *L = script_current->L;
-    int exists = lua_getglobal(L, name) == LUA_TFUNCTION;
-    lua_pop(L, 1);
-    if (!exists)
-        return 0;
-    struct coro *c = coro_new(script_current, kind, msg);
-    script_route(coro_L(c), name);
-    lua_msg_push(coro_L(c), msg);
-    coro_set_done(c, done, NULL);
-    coro_resume(c, NULL, 1);
-    return 1;
-}
-
-static void request_done(struct coro *c, enum coro_status st, const char *err)
-{
-    struct sip_msg *msg = coro_msg(c);
-    int ack = sipmsg_method_is(msg, "ACK");
-    if (sip_hook_route_end(msg, st == CORO_ERROR) != LS_HOOK_NEXT)
-        return;
-    if (st == CORO_ERROR) {
-        if (!msg->replied && !ack && !msg->dropped)
-            proxy_reply(msg, 500, "Server Internal Error", NULL, NULL, 0);
-    } else if (!msg->replied && !msg->forwarded && !msg->dropped) {
-        struct sip_str m = sipmsg_method(msg), id = sipmsg_call_id(msg);
-        log_debug("%.*s %.*s dropped: the route neither replied nor forwarded", (int)m.len, m.s, (int)id.len, id.s);
-        stats_inc(STAT_DROPPED);
-    }
-}
-
 static void request_in(struct sip_msg *msg)
 {
     char method[32], hdrs[512] = "";
@@ -170,16 +143,10 @@ static void request_in(struct sip_msg *msg)
     }
     if (sip_hook_request(msg) != LS_HOOK_NEXT)
         return;
-    if (!sip_route_start("on_request", CORO_REQUEST, msg, request_done)) {
+    if (!routes.request || !routes.request(msg)) {
         log_debug("%s dropped: the script has no on_request", method);
         stats_inc(STAT_DROPPED);
     }
-}
-
-static void reply_done(struct coro *c, enum coro_status st, const char *err)
-{
-    if (!coro_msg(c)->dropped)
-        proxy_forward_reply(coro_msg(c));
 }
 
 static void reply_in(struct sip_msg *msg)
@@ -200,7 +167,7 @@ static void reply_in(struct sip_msg *msg)
         stats_inc(STAT_DROPPED);
         return;
     }
-    if (!sip_route_start("on_reply", CORO_REPLY, msg, reply_done))
+    if (!routes.reply || !routes.reply(msg))
         proxy_forward_reply(msg);
 }
 

@@ -7,6 +7,9 @@
 #include <lunasip/api.h>
 
 LS_API_BEGIN
+/* The main libevent loop (NULL while only checking a script with -c). */
+struct event_base *server_base(void);
+
 /* ms (>= 0) milliseconds as a timeval. */
 static inline struct timeval ls_tv_ms(long ms)
 {

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <lunasip/abi.h> /* LS_UNIT_ABI, generated from the public headers at build time */
 #include <lunasip/api.h>
+#include <lunasip/hook.h>  /* enum ls_hook_result, hook types */
+#include <lunasip/loop.h>  /* server_base(), timers */
 
 LS_API_BEGIN
 /* Only forward declarations: a unit needs no Lua, libevent or jansson headers for this one. */
@@ -28,8 +30,6 @@ struct coro;
 struct evbuffer;
 struct json_t;
 struct ls_http_request;
-
-enum ls_hook_result { LS_HOOK_FAILED = -1, LS_HOOK_NEXT = 0, LS_HOOK_DONE = 1 };
 
 /* An HTTP route of a unit (see ls_http_route in lunasip/http.h for matching). */
 struct ls_unit_route {
@@ -59,16 +59,16 @@ struct ls_unit {
     int priority;
     /* A well-formed request (received/rport added), before the on_request route. DONE: it was
      * handled (a retransmission absorbed, a CANCEL answered): no route runs for it. */
-    int (*on_request)(struct sip_msg *msg);
+    ls_msg_hook on_request;
     /* Every well-formed reply, before the stateless reply path. DONE: handled. */
-    int (*on_reply)(struct sip_msg *msg);
+    ls_msg_hook on_reply;
     /* The on_request route of msg ended (failed: it raised an error). DONE: the unit took the
      * request over; NEXT for all: the core's stateless ending (500 on error, else a drop). */
-    int (*on_route_end)(struct sip_msg *msg, int failed);
+    ls_route_end_hook on_route_end;
     /* A local reply (msg:reply(), proxy_reply) to request req: code and its bytes buf/len (the
      * caller's, valid during the call). DONE when the unit sent it, FAILED when it took it but
      * could not send it, NEXT to let it go out statelessly. */
-    int (*on_local_reply)(struct sip_msg *req, int code, const char *buf, size_t len);
+    ls_local_reply_hook on_local_reply;
     /* Whether a SIP request route may suspend now: a coro_wait_guard_fn (lunasip/coro.h). */
     const char *(*wait_guard)(struct coro *c);
 
@@ -84,10 +84,6 @@ struct ls_unit {
 #define LS_UNIT_EXPORT(u)                                                  \
     __attribute__((visibility("default"))) const unsigned ls_unit_abi = LS_UNIT_ABI; \
     __attribute__((visibility("default"))) const struct ls_unit *ls_unit_exports = &(u);
-
-struct event_base;
-/* The main libevent loop (NULL while only checking a script with -c). */
-struct event_base *server_base(void);
 
 /* The script file given with -f (or ./lunasip.lua), as given; NULL for the embedded default.
  * Units resolve relative paths in their parameters against its directory. */

@@ -2,6 +2,7 @@
  * prefix/method matching of the built-in API (core/http.c). */
 #include "check.h"
 #include "http/http.h"
+#include "transport/hostport.h"
 #include <lunasip/http.h>
 
 static int h_a(const struct ls_http_request *r, json_t **reply, void *arg) { return 200; }
@@ -11,23 +12,23 @@ static void test_listen(void)
 {
     char host[128], err[256];
     int port = 0;
-    CHECK(http_parse_listen("127.0.0.1:8080", host, sizeof host, &port, err, sizeof err) == 0);
+    CHECK(transport_parse_hostport("127.0.0.1:8080", host, sizeof host, &port, err, sizeof err) == 0);
     CHECK_STR(host, "127.0.0.1");
     CHECK(port == 8080);
-    CHECK(http_parse_listen("8081", host, sizeof host, &port, err, sizeof err) == 0);
+    CHECK(transport_parse_hostport("8081", host, sizeof host, &port, err, sizeof err) == 0);
     CHECK_STR(host, "127.0.0.1"); /* loopback when only a port is given */
     CHECK(port == 8081);
-    CHECK(http_parse_listen(":8082", host, sizeof host, &port, err, sizeof err) == 0);
+    CHECK(transport_parse_hostport(":8082", host, sizeof host, &port, err, sizeof err) == 0);
     CHECK_STR(host, "127.0.0.1");
     CHECK(port == 8082);
-    CHECK(http_parse_listen("[::1]:9000", host, sizeof host, &port, err, sizeof err) == 0);
+    CHECK(transport_parse_hostport("[::1]:9000", host, sizeof host, &port, err, sizeof err) == 0);
     CHECK_STR(host, "::1");
     CHECK(port == 9000);
-    CHECK(http_parse_listen("0.0.0.0:0", host, sizeof host, &port, err, sizeof err) == 0);
-    CHECK(http_parse_listen("127.0.0.1:", host, sizeof host, &port, err, sizeof err) == -1);
-    CHECK(http_parse_listen("127.0.0.1:http", host, sizeof host, &port, err, sizeof err) == -1);
-    CHECK(http_parse_listen("127.0.0.1:70000", host, sizeof host, &port, err, sizeof err) == -1);
-    CHECK(http_parse_listen("[::1]8080", host, sizeof host, &port, err, sizeof err) == -1);
+    CHECK(transport_parse_hostport("0.0.0.0:0", host, sizeof host, &port, err, sizeof err) == 0);
+    CHECK(transport_parse_hostport("127.0.0.1:", host, sizeof host, &port, err, sizeof err) == -1);
+    CHECK(transport_parse_hostport("127.0.0.1:http", host, sizeof host, &port, err, sizeof err) == -1);
+    CHECK(transport_parse_hostport("127.0.0.1:70000", host, sizeof host, &port, err, sizeof err) == -1);
+    CHECK(transport_parse_hostport("[::1]8080", host, sizeof host, &port, err, sizeof err) == -1);
 }
 
 static void test_routes(void)
