@@ -31,6 +31,9 @@ struct tm_uac_req {
     size_t body_len;
     const char *content_type; /* of body; default application/sdp for INVITE, else text/plain */
     long timeout_ms;
+    /* Answer one 401/407 challenge by sending the request again (CSeq + 1) with digest
+     * credentials for this user and password; needs the auth unit. NULL: no credentials. */
+    const char *auth_user, *auth_password;
 };
 
 struct tm_api {

@@ -143,6 +143,9 @@ static int l_relay(lua_State *L)
         }
         lua_pop(L, 1);
     }
+    const char *auth_user = NULL, *auth_password = NULL;
+    if (opts)
+        tm_lua_auth_opt(L, 2, "tm.relay", &auth_user, &auth_password);
     char err[256];
     int rc;
     if (sipmsg_method_is(msg, "ACK")) {
@@ -151,6 +154,10 @@ static int l_relay(lua_State *L)
         struct tm_tx *tx = msg->tx;
         struct coro *c = coro_of(L);
         rc = relay_checks(tx, err, sizeof err);
+        if (rc == 0 && auth_user)
+            rc = tm_auth_set(tx->req, auth_user, auth_password, timeout, err, sizeof err);
+        else if (rc == 0)
+            sipmsg_slot_set(tx->req, "tm_auth", NULL, NULL); /* opts apply to this relay only */
         if (rc == 0) {
             tm_tx_clear_lua(tx); /* opts apply to this relay only */
             if (opts && c) {

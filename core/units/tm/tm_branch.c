@@ -135,9 +135,8 @@ static void branch_sent(void *arg, const struct sip_addr *dst, const char *buf, 
     tm_tx_unref(tx);
 }
 
-/* Send msg (tx->req, or a copy of it for another branch) to uri as a new branch of tx. */
-static int relay_one(struct tm_tx *tx, struct sip_msg *msg, const char *uri, long timeout_ms, char *err,
-                     size_t errlen)
+int tm_relay_msg(struct tm_tx *tx, struct sip_msg *msg, const char *uri, long timeout_ms, char *err,
+                 size_t errlen)
 {
     if (tx->nbranches == TM_MAX_BRANCHES) {
         snprintf(err, errlen, "too many branches (%d)", TM_MAX_BRANCHES);
@@ -209,7 +208,7 @@ int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size
     int nb = 0;
     const struct sip_branch *bs = uri ? NULL : sip_branches(tx->req, &nb);
     if (!bs)
-        return relay_one(tx, tx->req, uri, timeout_ms, err, errlen);
+        return tm_relay_msg(tx, tx->req, uri, timeout_ms, err, errlen);
     /* parallel forking: the R-URI (msg.du) and every branch at once */
     if (!tx->req->mf_done && proxy_max_forwards(tx->req) == 0) {
         snprintf(err, errlen, "Max-Forwards is 0");
@@ -218,12 +217,12 @@ int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size
     struct sip_msg *copies[SIP_MAX_BRANCHES];
     for (int i = 0; i < nb; i++)
         copies[i] = fork_copy(tx->req, &bs[i]);
-    int sent = relay_one(tx, tx->req, NULL, timeout_ms, err, errlen) == 0;
+    int sent = tm_relay_msg(tx, tx->req, NULL, timeout_ms, err, errlen) == 0;
     for (int i = 0; i < nb; i++) {
         char e[256];
         if (!copies[i])
             ls_log(LS_LOG_WARN, "tm", "%s: branch %s left out: cannot copy the request", tx->method, bs[i].uri);
-        else if (relay_one(tx, copies[i], bs[i].du, timeout_ms, e, sizeof e) == 0)
+        else if (tm_relay_msg(tx, copies[i], bs[i].du, timeout_ms, e, sizeof e) == 0)
             sent++;
         else
             ls_log(LS_LOG_WARN, "tm", "%s: branch %s not sent: %s", tx->method, bs[i].uri, e);
@@ -452,13 +451,16 @@ static void branch_set_check(struct tm_tx *tx)
         return;
     struct tm_branch *best = best_branch(tx);
     if (tx->local) {
-        tm_uac_finish(tx, best);
+        if (!tm_auth_retry(tx, best))
+            tm_uac_finish(tx, best);
         return;
     }
     if (!best) {
         tm_tx_reply(tx, 500, "Server Internal Error");
         return;
     }
+    if (tm_auth_retry(tx, best))
+        return; /* sent again with credentials: that branch decides */
     if (tx->on_failure != LUA_NOREF && !tx->canceled) {
         tx->in_failure = 1;
         run_callback(tx, &tx->on_failure, 1, best->reply, failure_done);

@@ -152,6 +152,9 @@ void tm_tx_release_all(void);
 /* tm_branch.c: client branches */
 /* Relay tx->req to uri (NULL: du or R-URI). 0, or -1 with the reason (no branch made). */
 int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size_t errlen);
+/* Send msg (tx->req, or a copy of it) to uri (NULL: msg->du, else its R-URI) as a new branch. */
+int tm_relay_msg(struct tm_tx *tx, struct sip_msg *msg, const char *uri, long timeout_ms, char *err,
+                 size_t errlen);
 int tm_reply_hook(struct sip_msg *reply);
 void tm_branch_free(struct tm_branch *br);
 /* Stop br's timers (tx released); its state stays until tm_branch_free. */
@@ -162,11 +165,21 @@ struct tm_branch *tm_branch_get(const struct tm_tx *tx, unsigned bno);
 void tm_cancel_branches(struct tm_tx *tx);
 int tm_branches_pending(const struct tm_tx *tx);
 
+/* tm_auth.c: client side digest (answering one 401/407 with credentials) */
+/* Keep user/password with request req for tm_auth_retry. 0, or -1 with the reason (no auth unit). */
+int tm_auth_set(struct sip_msg *req, const char *user, const char *password, long timeout_ms, char *err,
+                size_t errlen);
+/* best (the final reply of tx's branch set) is a 401/407 and req has credentials not tried yet:
+ * send req again with them as a new branch (CSeq + 1 for a local request). 1 when sent. */
+int tm_auth_retry(struct tm_tx *tx, struct tm_branch *best);
+
 /* tm_uac.c: local requests */
 struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg, char *err, size_t errlen);
 void tm_request_cancel(struct tm_uac *h);
 /* The branch set of a local request is done: report its outcome. */
 void tm_uac_finish(struct tm_tx *tx, struct tm_branch *br);
 int tm_lua_request(lua_State *L);
+/* opts.auth = { user =, password = } of the table at idx (raises on a bad one); unchanged if absent. */
+void tm_lua_auth_opt(lua_State *L, int idx, const char *fn, const char **user, const char **password);
 
 #endif

@@ -89,6 +89,14 @@ struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg,
     if (!msg)
         return NULL;
     msg->mf_done = 1;
+    if ((r->dst && !(msg->du = strdup(r->dst))) ||
+        (r->auth_user && tm_auth_set(msg, r->auth_user, r->auth_password ? r->auth_password : "", r->timeout_ms,
+                                     err, errlen) != 0)) {
+        if (r->dst && !msg->du)
+            snprintf(err, errlen, "out of memory");
+        sipmsg_unref(msg);
+        return NULL;
+    }
     struct tm_tx *tx = tm_tx_new(msg, NULL, 0);
     sipmsg_unref(msg);
     if (!tx) {
@@ -97,7 +105,7 @@ struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg,
     }
     tx->done = done;
     tx->done_arg = arg;
-    if (tm_relay(tx, r->dst, r->timeout_ms, err, errlen) != 0) {
+    if (tm_relay(tx, NULL, r->timeout_ms, err, errlen) != 0) { /* to msg->du (dst) or the uri */
         tx->done = NULL;
         tm_tx_release(tx);
         return NULL;
@@ -242,6 +250,20 @@ static const char *headers_arg(lua_State *L)
     return lua_tostring(L, acc);
 }
 
+void tm_lua_auth_opt(lua_State *L, int idx, const char *fn, const char **user, const char **password)
+{
+    int t = lua_getfield(L, idx, "auth");
+    if (t != LUA_TNIL) {
+        if (t != LUA_TTABLE || lua_getfield(L, -1, "user") != LUA_TSTRING ||
+            lua_getfield(L, -2, "password") != LUA_TSTRING)
+            luaL_error(L, "%s: auth must be a table { user = \"...\", password = \"...\" }", fn);
+        *user = lua_tostring(L, -2);     /* both stay referenced by the argument table */
+        *password = lua_tostring(L, -1);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+}
+
 int tm_lua_request(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -265,6 +287,7 @@ int tm_lua_request(lua_State *L)
     if (lua_getfield(L, 1, "content_type") == LUA_TSTRING)
         r.content_type = lua_tostring(L, -1);
     lua_pop(L, 1);
+    tm_lua_auth_opt(L, 1, "tm.request", &r.auth_user, &r.auth_password);
     r.headers = headers_arg(L);
     struct coro *c = coro_check_wait(L, "tm.request");
     char err[256];
