@@ -96,6 +96,20 @@ static void send_resolved_sip(int err, const struct sip_addr *targets, int n, vo
     free(job);
 }
 
+static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg);
+
+/* Resolve host for job, then send. A WebSocket client's own host (xxx.invalid) names its
+ * connection, not a DNS name (see transport_ws_alias). send_resolved frees the job. */
+static void job_resolve(struct send_job *job, const char *host, int port)
+{
+    struct sip_addr ws;
+    if ((job->proto == PROTO_WS || job->proto == PROTO_WSS) && transport_ws_lookup(host, &ws) == 0) {
+        job->proto = ws.proto; /* browsers write ;transport=ws over wss too */
+        send_resolved(0, &ws.sa, ws.salen, job);
+    } else
+        transport_resolve(host, port, send_resolved, job);
+}
+
 static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg)
 {
     struct send_job *job = arg;
@@ -122,7 +136,7 @@ int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t con
     job->len = len;
     if (len)
         memcpy(job->buf, buf, len);
-    transport_resolve(host, port, send_resolved, job);
+    job_resolve(job, host, port);
     return 0;
 }
 
@@ -216,6 +230,11 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
     job->arg = arg;
     if (branch)
         snprintf(job->branch, sizeof job->branch, "%s", branch);
+    struct sip_addr ws;
+    if ((proto == PROTO_WS || proto == PROTO_WSS) && transport_ws_lookup(host, &ws) == 0) {
+        send_resolved_sip(0, &ws, 1, job); /* a WebSocket client's own host names its connection */
+        return 0;
+    }
     /* RFC 3263 looks at what the URI gives: a port, a transport, neither */
     struct sip_uri u;
     struct sip_str t;

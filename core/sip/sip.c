@@ -171,6 +171,18 @@ static void reply_in(struct sip_msg *msg)
         proxy_forward_reply(msg);
 }
 
+/* RFC 7118 clients put an unresolvable host (xxx.invalid) in their Contact: it names their
+ * connection from now on, so requests to that Contact (in-dialog ones too) can reach them. */
+static void ws_learn_contact(const struct sip_msg *msg)
+{
+    struct sip_str c = sipmsg_header(msg, "Contact", 0);
+    struct sip_nameaddr na;
+    struct sip_uri u;
+    if (c.s && sip_nameaddr_parse(c.s, c.len, &na) == 0 && sip_uri_parse(na.uri.s, na.uri.len, &u) == 0
+        && u.host.len > 8 && strncasecmp(u.host.s + u.host.len - 8, ".invalid", 8) == 0)
+        transport_ws_alias(msg->src.conn_id, u.host.s, u.host.len);
+}
+
 void sip_receive(char *buf, size_t len, const struct sip_source *src)
 {
     const char *why = NULL;
@@ -182,6 +194,8 @@ void sip_receive(char *buf, size_t len, const struct sip_source *src)
         raw_reply(buf, len, src, 400, "Bad Request");
         return;
     }
+    if (src->addr.proto == PROTO_WS || src->addr.proto == PROTO_WSS)
+        ws_learn_contact(msg);
     if (sipmsg_is_request(msg))
         request_in(msg);
     else

@@ -38,6 +38,8 @@ struct tcp_conn {
     struct event *idle;         /* idle timer, re-armed lazily from last_ms */
     struct sip_source src;      /* peer address, our listener, conn_id == id */
     struct ws_conn *ws;         /* ws:/wss: connections: WebSocket state, else NULL */
+    char *alias;                /* ws/wss: the client's Contact host (xxx.invalid), or NULL */
+    struct tcp_conn *next_alias;/* chain in tcp_by_alias */
     uint64_t last_ms;           /* last bytes read, written or queued (monotonic ms) */
     size_t scanned;             /* input bytes already searched for the end of headers */
     struct tcp_conn *next_id;   /* chain in tcp_by_id */
@@ -51,7 +53,7 @@ struct tcp_conn {
     unsigned dead : 1;          /* closed and unindexed; freed when busy drops to 0 */
 };
 
-static struct tcp_conn *tcp_by_id[TCP_BUCKETS], *tcp_by_addr[TCP_BUCKETS];
+static struct tcp_conn *tcp_by_id[TCP_BUCKETS], *tcp_by_addr[TCP_BUCKETS], *tcp_by_alias[TCP_BUCKETS];
 static uint64_t tcp_next_id = 1;
 static char tcp_buf[SIP_MAX_MESSAGE + 1]; /* the message being delivered, NUL-terminated */
 
@@ -93,8 +95,52 @@ static struct tcp_conn *tcp_find_addr(const struct sockaddr_storage *sa, enum si
     return NULL;
 }
 
+static size_t tcp_alias_hash(const char *host)
+{
+    uint32_t h = 2166136261u;
+    for (; *host; host++)
+        h = (h ^ (unsigned char)tolower((unsigned char)*host)) * 16777619u;
+    return h % TCP_BUCKETS;
+}
+
+static void tcp_alias_unlink(struct tcp_conn *c)
+{
+    if (!c->alias)
+        return;
+    struct tcp_conn **pp = &tcp_by_alias[tcp_alias_hash(c->alias)];
+    while (*pp != c)
+        pp = &(*pp)->next_alias;
+    *pp = c->next_alias;
+    free(c->alias);
+    c->alias = NULL;
+}
+
+void transport_ws_alias(uint64_t conn_id, const char *host, size_t len)
+{
+    struct tcp_conn *c = tcp_find_id(conn_id);
+    if (!c || !c->ws || len == 0 || len > 255 || (c->alias && strlen(c->alias) == len && !strncasecmp(c->alias, host, len)))
+        return;
+    tcp_alias_unlink(c);
+    if (!(c->alias = strndup(host, len)))
+        return;
+    size_t h = tcp_alias_hash(c->alias);
+    c->next_alias = tcp_by_alias[h];
+    tcp_by_alias[h] = c;
+}
+
+int transport_ws_lookup(const char *host, struct sip_addr *dst)
+{
+    for (struct tcp_conn *c = tcp_by_alias[tcp_alias_hash(host)]; c; c = c->next_alias)
+        if (!c->closing && strcasecmp(c->alias, host) == 0) {
+            *dst = c->src.addr;
+            return 0;
+        }
+    return -1;
+}
+
 static void tcp_unlink(struct tcp_conn *c)
 {
+    tcp_alias_unlink(c);
     struct tcp_conn **pp = &tcp_by_id[c->id % TCP_BUCKETS];
     while (*pp != c)
         pp = &(*pp)->next_id;

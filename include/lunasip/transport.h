@@ -84,6 +84,14 @@ int transport_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf
 int transport_send_named(const struct sip_addr *dst, uint64_t conn_id, const char *name, const char *buf,
                          size_t len);
 
+/* A WebSocket client on connection conn_id names itself host (the unresolvable "xxx.invalid"
+ * host of its Contact, RFC 7118 §5): requests to that host go over that connection.
+ * The core calls it for messages received over ws/wss. */
+void transport_ws_alias(uint64_t conn_id, const char *host, size_t len);
+/* The peer address of the open ws/wss connection whose client named itself host. Returns 0,
+ * or -1 when there is none. */
+int transport_ws_lookup(const char *host, struct sip_addr *dst);
+
 /* Idle TCP connections (no bytes either way) are closed after this many ms (default 120000).
  * A connection holding a partial message for this long is closed too. */
 void transport_set_tcp_idle_timeout(int ms);

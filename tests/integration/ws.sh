@@ -4,7 +4,8 @@
 # messages, ping/pong, the close handshake, bad frames (oversize, bad opcode, unmasked,
 # fragment misuse, reserved bits) each closing only their connection, the idle ping, and a
 # request from a UDP phone to a client registered over WS reaching it on that connection
-# (Record-Route on both transports) with its reply coming back.
+# (Record-Route on both transports) with its reply coming back; a request straight to the
+# client's Contact (sip:alice@abc.invalid;transport=ws, as in-dialog requests are) too.
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/certs.sh"
 need_tm
@@ -30,6 +31,9 @@ function on_request(msg)
   end
   if msg.method == "ACK" then return end
   msg:record_route()
+  if msg:header("X-Direct") then   -- to the R-URI as it is (a WS client's xxx.invalid Contact)
+    return msg:forward()
+  end
   if not registrar.lookup(msg) then
     return msg:reply(404)
   end

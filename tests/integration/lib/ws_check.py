@@ -232,6 +232,24 @@ def main():
         fail("to ws client", "UDP sender got %r" % r)
     print("ok request to the registered %s connection and its reply" % A.proto, flush=True)
 
+    # a request to the client's own Contact (how in-dialog requests reach it) uses its connection
+    u.sendto(sip("MESSAGE", contact, "X-Direct: yes\r\n", body="hi again",
+                 via="SIP/2.0/UDP 127.0.0.1:%d;rport;branch=z9hG4bK%s" % (lp, os.urandom(6).hex())),
+             ("127.0.0.1", A.udp_port))
+    got = ws.recv_sip()
+    if not got.startswith("MESSAGE %s SIP/2.0" % contact):
+        fail("to the contact", "expected the MESSAGE to %s on the client's connection, got %r" % (contact, got))
+    head = got.split("\r\n\r\n", 1)[0].split("\r\n")
+    keep = [h for h in head[1:] if re.match(r"(?i)(via|from|to|call-id|cseq)\s*:", h)]
+    ws.send(1, ("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode())
+    try:
+        r = u.recv(65536).decode()
+    except socket.timeout:
+        fail("to the contact", "the WS client's 200 did not reach the UDP sender")
+    if status(r) != 200:
+        fail("to the contact", "UDP sender got %r" % r)
+    print("ok request to the client's .invalid Contact over its connection", flush=True)
+
     # idle: a ping after config.tcp.idle_timeout; answered keeps the connection, silence closes it
     op, pl = ws.recv(timeout=4)
     if op != 9:
