@@ -17,7 +17,12 @@ PACKAGES=(
     # promtool (package prometheus) checks the /metrics output
     prometheus
     ca-certificates
+    # the browser test (tests/integration/browser_call.sh): headless Chromium
+    chromium
 )
+# and node + npm for it (npm ci in tests/), unless a node is already there (e.g. NodeSource's,
+# whose nodejs package conflicts with Debian's npm)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "deps.sh: run as root (sudo $0)" >&2

@@ -9,11 +9,18 @@
 --   curl -s http://127.0.0.1:8080/api/registrar      # who is registered where
 --
 -- Environment (optional): PBX_SIP (default udp:127.0.0.1:5060), PBX_TCP (a TCP listener too),
--- PBX_HTTP (default 127.0.0.1:8080), PBX_REALM (default "lab"), PBX_USERS (a file of
--- "user password" lines, # comments; default: the table below).
+-- PBX_WSS (a WebSocket listener for browser phones, e.g. wss:0.0.0.0:8443, with PBX_TLS_CERT and
+-- PBX_TLS_KEY, PEM files), PBX_HTTP (default 127.0.0.1:8080), PBX_REALM (default "lab"),
+-- PBX_USERS (a file of "user password" lines, # comments; default: the table below).
+
+local listen = { os.getenv("PBX_SIP") or "udp:127.0.0.1:5060" }
+for _, name in ipairs{ "PBX_TCP", "PBX_WSS" } do
+  if os.getenv(name) then listen[#listen + 1] = os.getenv(name) end
+end
 
 config = {
-  listen = { os.getenv("PBX_SIP") or "udp:127.0.0.1:5060", os.getenv("PBX_TCP") },
+  listen = listen,
+  tls    = os.getenv("PBX_TLS_CERT") and { cert = os.getenv("PBX_TLS_CERT"), key = os.getenv("PBX_TLS_KEY") },
   http   = { listen = os.getenv("PBX_HTTP") or "127.0.0.1:8080" },
   log    = { level = "info" },
   units  = {
