@@ -49,11 +49,14 @@ int via_fix_request(struct sip_msg *msg)
     int has_recv = sip_param_get(via.params, "received", &recv);
     int has_rport = sip_param_get(via.params, "rport", &rport);
     int want_recv = strcasecmp(sent_by, ip) != 0 || has_rport;
+    /* A WebSocket client is reachable only over its connection: its Via (xxx.invalid) gets
+     * rport as if it had asked (RFC 3581), so replies find the connection statelessly too. */
+    int add_rport = !has_rport && (msg->src.addr.proto == PROTO_WS || msg->src.addr.proto == PROTO_WSS);
     char portstr[16];
     snprintf(portstr, sizeof portstr, "%d", port);
-    if (!has_recv && !want_recv && !has_rport)
+    if (!has_recv && !want_recv && !has_rport && !add_rport)
         return 0; /* nothing to change: the Via stays byte for byte */
-    if ((!has_recv || (recv.len == strlen(ip) && !strncasecmp(recv.s, ip, recv.len))) && has_recv == want_recv &&
+    if (!add_rport && (!has_recv || (recv.len == strlen(ip) && !strncasecmp(recv.s, ip, recv.len))) && has_recv == want_recv &&
         (!has_rport || (rport.len == strlen(portstr) && !memcmp(rport.s, portstr, rport.len))))
         return 0; /* already what we would write */
     /* Rewrite the params: drop received, fill rport, then add our received. */
@@ -74,6 +77,8 @@ int via_fix_request(struct sip_msg *msg)
         }
         p = e;
     }
+    if (add_rport)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, ";rport=%s", portstr);
     if (want_recv)
         n += (size_t)snprintf(buf + n, sizeof buf - n, ";received=%s", ip);
     /* splice into the header line that holds the top Via */

@@ -29,6 +29,10 @@ function on_request(msg)
   if msg.method == "OPTIONS" and sip.is_myself(msg.ruri) then
     return msg:reply(200, nil, { ["X-Proto"] = msg.proto })
   end
+  if msg:in_dialog() then
+    msg:loose_route()
+    return tm.relay(msg)
+  end
   if msg.method == "ACK" then return end
   msg:record_route()
   if msg:header("X-Direct") then   -- to the R-URI as it is (a WS client's xxx.invalid Contact)
@@ -48,6 +52,30 @@ python3 "$IT_DIR/lib/ws_check.py" --proto ws --port "$WS" --udp-port "$PORT" >"$
 python3 "$IT_DIR/lib/ws_check.py" --proto wss --port "$WSS" --udp-port "$PORT" --ca "$T/certs/ca.pem" \
     >"$T/wss.out" 2>&1 || { cat "$T/wss.out" >&2; fail "wss checks"; }
 cat "$T/ws.out" "$T/wss.out" >&2
+
+# a call in each direction between a WS client and a UDP phone (sipp), record-routed on both sides
+for proto in ws wss; do
+    wport=$WS
+    [ $proto = wss ] && wport=$WSS
+    free_port UAS_PORT
+    start_uas "$SIPP_DIR/uas_call_rr.xml" "$UAS_PORT"
+    python3 "$IT_DIR/lib/ws_check.py" --proto $proto --port "$wport" --udp-port "$PORT" --ca "$T/certs/ca.pem" \
+        --call-out "$UAS_PORT" >"$T/call_out_$proto.out" 2>&1 ||
+        { cat "$T/call_out_$proto.out" >&2; fail "$proto: call from the WS client to the UDP phone"; }
+    wait_uas || fail "$proto: the UDP phone's call failed (sipp exit $?)"
+    mv "$T/uas_msg.log" "$T/uas_msg_$proto.log"
+    python3 "$IT_DIR/lib/ws_check.py" --proto $proto --port "$wport" --udp-port "$PORT" --ca "$T/certs/ca.pem" \
+        --call-in >"$T/call_in_$proto.out" 2>&1 &
+    callee=$!
+    _PIDS+=("$callee")
+    for ((i = 0; i < 50; i++)); do grep -q READY "$T/call_in_$proto.out" && break; sleep 0.1; done
+    run_uac "$SIPP_DIR/uac_call_rr.xml" "127.0.0.1:$PORT" -s alice -key tp udp ||
+        { cat "$T/call_in_$proto.out" >&2; fail "$proto: call from the UDP phone to the WS client (sipp exit $?)"; }
+    _wait_pid "$callee" 10 || fail "$proto: the WS callee is still waiting"
+    _forget_pid "$callee"
+    [ "$WAIT_RC" -eq 0 ] || { cat "$T/call_in_$proto.out" >&2; fail "$proto: the WS callee failed"; }
+    cat "$T/call_out_$proto.out" "$T/call_in_$proto.out" >&2
+done
 grep -q "ws connection [0-9]* with 127.0.0.1:[0-9]*: unmasked client frame (close 1002), closing" "$SERVER_LOG" ||
     fail "a bad frame is not logged"
 server_alive

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """WebSocket (RFC 6455) SIP client checks against lunasip's ws:/wss: listener (RFC 7118).
 
-  ws_check.py --proto ws|wss --port P --udp-port U [--ca F]
+  ws_check.py --proto ws|wss --port P --udp-port U [--ca F] [--call-out UAS_PORT | --call-in]
 
 The server runs tests/integration/ws.sh's script (config.websocket = { max_frame = 4096,
 origins = { "https://good.test" } }, config.tcp.idle_timeout = 1, the registrar). Prints
 'ok NAME' per check, 'FAIL NAME: why' and exits 1 at the first failure.
+--call-out: only a call from this WS client to a UDP UAS (sipp) at UAS_PORT: INVITE, 200, then
+ACK and BYE to the UAS's Contact along the route set. --call-in: only register as alice, print
+'READY', then answer a call from a UDP UAC: 200 (copying Record-Route), ACK, BYE.
 """
 import argparse
 import base64
@@ -162,6 +165,81 @@ def check_close(ws, code, name):
     print("ok %s" % name, flush=True)
 
 
+def dialog_reply(req, code, extra=""):
+    """A reply to req (its Via/From/To/Call-ID/CSeq; a To tag added, Record-Route copied)."""
+    head = req.split("\r\n\r\n", 1)[0].split("\r\n")
+    keep = []
+    for h in head[1:]:
+        if re.match(r"(?i)(via|from|call-id|cseq|record-route)\s*:", h):
+            keep.append(h)
+        elif re.match(r"(?i)to\s*:", h):
+            keep.append(h if ";tag=" in h else h + ";tag=ws%s" % os.urandom(3).hex())
+    return ("SIP/2.0 %d Answer\r\n" % code + "\r\n".join(keep) + "\r\n" + extra
+            + "Content-Length: 0\r\n\r\n").encode()
+
+
+def call_in():
+    """Registered as alice over WS: answer the INVITE a UDP phone sends through the proxy."""
+    ws = WS()
+    contact = "sip:alice@abc.invalid;transport=ws"
+    ws.send(1, sip("REGISTER", "sip:127.0.0.1:%d" % A.port, "Contact: <%s>;expires=60\r\n" % contact,
+                   to="sip:alice@127.0.0.1"))
+    if status(ws.recv_sip()) != 200:
+        fail("call in", "REGISTER refused")
+    print("READY", flush=True)
+    inv = ws.recv_sip(timeout=15)
+    if not inv.startswith("INVITE "):
+        fail("call in", "expected the INVITE, got %r" % inv)
+    rr = re.findall(r"(?im)^Record-Route: (.*?)\r?$", inv)
+    want = ["<sip:127.0.0.1:%d;transport=%s;lr>" % (A.port, A.proto), "<sip:127.0.0.1:%d;lr>" % A.udp_port]
+    if rr != want:
+        fail("call in", "Record-Route %r, expected %r" % (rr, want))
+    ws.send(1, dialog_reply(inv, 200, "Contact: <%s>\r\n" % contact))
+    ack = ws.recv_sip()
+    if not ack.startswith("ACK %s " % contact):
+        fail("call in", "expected the ACK to our Contact, got %r" % ack)
+    bye = ws.recv_sip()
+    if not bye.startswith("BYE %s " % contact):
+        fail("call in", "expected the BYE to our Contact, got %r" % bye)
+    ws.send(1, dialog_reply(bye, 200))
+    print("ok call from a UDP phone to a WS client: INVITE, 200, ACK, BYE", flush=True)
+    time.sleep(0.5)  # the 200 for the BYE leaves before the connection closes
+    return 0
+
+
+def call_out(uas_port):
+    """Call a UDP phone (sipp UAS) from this WS client through the proxy and hang up."""
+    ws = WS()
+    ruri = "sip:uas@127.0.0.1:%d" % uas_port
+    contact = "sip:bob@def.invalid;transport=ws"
+    inv = sip("INVITE", ruri, "Contact: <%s>\r\nX-Direct: yes\r\n" % contact, body="v=0\r\n")
+    ws.send(1, inv)
+    while True:
+        r = ws.recv_sip(timeout=10)
+        if status(r) >= 200:
+            break
+    if status(r) != 200:
+        fail("call out", "expected 200 for the INVITE, got %r" % r)
+    rr = [v.strip() for line in re.findall(r"(?im)^Record-Route: (.*?)\r?$", r) for v in line.split(",")]
+    want = ["<sip:127.0.0.1:%d;lr>" % A.udp_port, "<sip:127.0.0.1:%d;transport=%s;lr>" % (A.port, A.proto)]
+    if rr != want:
+        fail("call out", "Record-Route in the 200: %r, expected %r" % (rr, want))
+    target = re.search(r"(?im)^Contact:\s*<([^>]+)>", r).group(1)
+    hdr = lambda n: re.search(r"(?im)^%s:.*$" % n, r).group(0).rstrip("\r")
+    route = "Route: " + ", ".join(reversed(rr)) + "\r\n"
+    for method, cseq in (("ACK", 1), ("BYE", 2)):
+        req = ("%s %s SIP/2.0\r\nVia: SIP/2.0/%s def.invalid;branch=z9hG4bK%s\r\n%s%s\r\n%s\r\n%s\r\n"
+               "CSeq: %d %s\r\nMax-Forwards: 70\r\nContact: <%s>\r\nContent-Length: 0\r\n\r\n"
+               % (method, target, A.proto.upper(), os.urandom(6).hex(), route, hdr("From"), hdr("To"),
+                  hdr("Call-ID"), cseq, method, contact))
+        ws.send(1, req.encode())
+    r = ws.recv_sip()
+    if status(r) != 200 or "BYE" not in r:
+        fail("call out", "expected 200 for the BYE, got %r" % r)
+    print("ok call from a WS client to a UDP phone: INVITE, 200, ACK, BYE", flush=True)
+    return 0
+
+
 def main():
     global A
     p = argparse.ArgumentParser()
@@ -169,7 +247,13 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--udp-port", type=int, required=True)
     p.add_argument("--ca")
+    p.add_argument("--call-out", type=int)
+    p.add_argument("--call-in", action="store_true")
     A = p.parse_args()
+    if A.call_out:
+        return call_out(A.call_out)
+    if A.call_in:
+        return call_in()
 
     # handshake checks
     WS(protocol=None, expect=400)
