@@ -32,6 +32,19 @@ for kind in table string; do
 done
 [[ $(status_line "$out") == "SIP/2.0 200 Fine" ]] || fail "reason phrase 'Fine' not used: $(status_line "$out")"
 
+# msg:header() gives the bytes as received: an Authorization of a scheme nobody knows, a folded
+# Subject joined by one space, each comma-separated Via value on its own
+auth='NewScheme realm="a,b",  opaque=%00x;y , response = "q"'
+out=$(sip_request OPTIONS "sip:echo@127.0.0.1:$PORT" "Authorization: $auth" $'Subject: one\r\n  two' \
+      "Via: SIP/2.0/@PROTO@ @LADDR@:@LPORT@;branch=z9hG4bKecho;rport , SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bKx" |
+      sip_send_raw udp "$PORT" --timeout 3)
+out=$(tr -d '\r' <<<"$out")
+[ "$(header_of "$out" X-Auth)" = "$auth" ] || fail "Authorization not as received: $(header_of "$out" X-Auth)"
+[ "$(header_of "$out" X-Subject)" = "one two" ] || fail "folded Subject: '$(header_of "$out" X-Subject)'"
+[ "$(header_of "$out" X-Vias)" = 2 ] || fail "Via values: $(header_of "$out" X-Vias)"
+[ "$(header_of "$out" X-Second-Via)" = "SIP/2.0/TCP [2001:db8::1]:5070;branch=z9hG4bKx" ] ||
+    fail "second Via value: $(header_of "$out" X-Second-Via)"
+
 server_alive
 stop_server
 pass

@@ -22,6 +22,10 @@ function on_request(msg)
       msg:reply(200, "OK", { ["X-Reply"] = "from-table" })
     elseif user == "string" then
       msg:reply(200, "Fine", "X-Reply: from-string\r\n")
+    elseif user == "echo" then
+      -- values as received: Authorization untouched, folded lines joined, list values counted
+      msg:reply(200, "OK", { ["X-Auth"] = msg:header("Authorization"), ["X-Subject"] = msg:header("s"),
+                             ["X-Vias"] = tostring(#msg:headers("Via")), ["X-Second-Via"] = msg:headers("v")[2] })
     else
       msg:reply(200)
     end
