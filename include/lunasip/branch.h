@@ -23,6 +23,11 @@ int sip_branch_add(struct sip_msg *msg, const char *uri, const char *du, const c
 const struct sip_branch *sip_branches(const struct sip_msg *msg, int *n);
 /* Forget every branch of msg. */
 void sip_branches_clear(struct sip_msg *msg);
+/* Keep only the branches for which keep(branch, arg) is true (in order). */
+void sip_branches_keep(struct sip_msg *msg, int (*keep)(const struct sip_branch *b, void *arg), void *arg);
+/* The q-value (times 1000) of the R-URI itself, for forking in q groups; -1 when unknown. */
+void sip_branches_set_ruri_q(struct sip_msg *msg, int q);
+int sip_branches_ruri_q(const struct sip_msg *msg);
 
 LS_API_END
 #endif

@@ -4,7 +4,9 @@
 # - the first 200 wins: the UAC gets it (and the dialog's ACK and BYE through the proxy), the
 #   other UAS, ringing, gets a CANCEL (its scenario fails without one) and answers 487;
 # - a 603 from one ends the search: the ringing one gets a CANCEL, the UAC gets the 603;
-# - a CANCEL from the caller reaches both branches, the UAC gets 487.
+# - a CANCEL from the caller reaches both branches, the UAC gets 487;
+# - with opts.q_groups, the q=0.5 phone rings only after the q=1.0 one answered 486 (which
+#   fails if it gets a CANCEL, as it would when both rang at once), then answers the call.
 . "$(dirname "$0")/lib/common.sh"
 DIGEST=$IT_DIR/lib/sip_digest.py
 
@@ -68,6 +70,30 @@ run_uac "$SIPP_DIR/fork_uac_cancel.xml" "127.0.0.1:$PORT" -s bob ||
     fail "the cancelling UAC did not get 200 for its CANCEL and 487 (sipp exit $?)"
 _wait_pid "${UAS_PIDS[r1]}" 6 && [ "$WAIT_RC" = 0 ] || fail "branch 1 got no CANCEL"
 _wait_pid "${UAS_PIDS[r2]}" 6 && [ "$WAIT_RC" = 0 ] || fail "branch 2 got no CANCEL"
+
+server_alive
+stop_server
+
+# 4. q groups: q=1.0 first, q=0.5 once the first group failed
+mkdir "$T/3" && mv "$T"/*_msg.log "$T"/*.out "$T/3/"
+free_port PORT
+REG_QGROUPS=1 start_server "$SCRIPT_DIR/registrar.lua" -l "udp:127.0.0.1:$PORT" -v
+free_port G
+free_port H
+for pq in "$G 1.0" "$H 0.5"; do
+    set -- $pq
+    sip_request REGISTER "sip:127.0.0.1:$PORT" "To: <sip:bob@127.0.0.1>" "Call-ID: q-$1" \
+        "Contact: <sip:bob@127.0.0.1:$1>;q=$2;expires=30" |
+        python3 "$DIGEST" --port "$PORT" --lport "$1" | tr -d '\r' >>"$T/replies.log"
+done
+start_sipp_uas first "$SIPP_DIR/fork_uas_486_late.xml" "$G" -m 1
+start_sipp_uas second "$SIPP_DIR/uas_call_rr.xml" "$H" -m 1
+run_uac "$SIPP_DIR/uac_call_rr.xml" "127.0.0.1:$PORT" -s bob -key tp udp ||
+    fail "q groups: the call did not reach the q=0.5 phone (sipp exit $?)"
+_wait_pid "${UAS_PIDS[first]}" 10 && [ "$WAIT_RC" = 0 ] || fail "q groups: the q=1.0 phone was cancelled or got no ACK"
+_wait_pid "${UAS_PIDS[second]}" 10 && [ "$WAIT_RC" = 0 ] || fail "q groups: the q=0.5 phone did not complete the call"
+[ "$(sip_count "$T/uac_msg.log" '^SIP/2.0 486 ')" = 0 ] || fail "q groups: the first group's 486 reached the caller"
+assert_log 'next q group \(q=0.500\): 1 branch' "the second q group"
 
 server_alive
 stop_server

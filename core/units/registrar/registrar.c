@@ -259,6 +259,7 @@ static int l_lookup(lua_State *L)
         return 1;
     }
     sip_branches_clear(msg);
+    sip_branches_set_ruri_q(msg, best->q);
     if (reg_msg_target(msg, best) != 0)
         return luaL_error(L, "registrar.lookup: cannot set the R-URI to %s", best->contact);
     for (const struct reg_binding *b = best->next; b; b = b->next) {

@@ -8,6 +8,7 @@
 #include <lunasip/http.h>
 #include <lunasip/unit.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct tm_config tm_cfg;
@@ -144,8 +145,12 @@ static int l_relay(lua_State *L)
         lua_pop(L, 1);
     }
     const char *auth_user = NULL, *auth_password = NULL;
-    if (opts)
+    int q_groups = 0;
+    if (opts) {
         tm_lua_auth_opt(L, 2, "tm.relay", &auth_user, &auth_password);
+        q_groups = lua_getfield(L, 2, "q_groups") != LUA_TNIL && lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     char err[256];
     int rc;
     if (sipmsg_method_is(msg, "ACK")) {
@@ -173,6 +178,13 @@ static int l_relay(lua_State *L)
                     tx->on_failure = on_failure;
                     tx->on_reply = on_reply;
                 }
+            }
+            long *groups = q_groups ? malloc(sizeof *groups) : NULL;
+            if (groups) {
+                *groups = timeout;
+                sipmsg_slot_set(tx->req, "tm_qgroups", groups, free);
+            } else {
+                sipmsg_slot_set(tx->req, "tm_qgroups", NULL, NULL);
             }
             rc = tm_relay(tx, NULL, timeout, err, sizeof err);
             if (rc != 0)

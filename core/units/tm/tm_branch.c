@@ -203,35 +203,89 @@ static struct sip_msg *fork_copy(struct sip_msg *req, const struct sip_branch *b
     return c;
 }
 
+static int q_of(int q)
+{
+    return q < 0 ? 1000 : q;
+}
+
+static int below_q(const struct sip_branch *b, void *qmin)
+{
+    return q_of(b->q) < *(int *)qmin;
+}
+
+/* Send a copy of req to every branch with q >= qmin (all: qmin -1); those stay out of the set,
+ * the others wait in it. Returns how many were sent. */
+static int send_branches(struct tm_tx *tx, int qmin, long timeout_ms)
+{
+    int nb = 0, sent = 0;
+    const struct sip_branch *bs = sip_branches(tx->req, &nb);
+    struct sip_msg *copies[SIP_MAX_BRANCHES];
+    char *dus[SIP_MAX_BRANCHES], *uris[SIP_MAX_BRANCHES];
+    int n = 0;
+    for (int i = 0; i < nb; i++)
+        if (q_of(bs[i].q) >= qmin) {
+            copies[n] = fork_copy(tx->req, &bs[i]);
+            dus[n] = bs[i].du ? strdup(bs[i].du) : NULL;
+            uris[n++] = strdup(bs[i].uri);
+        }
+    sip_branches_keep(tx->req, below_q, &qmin);
+    for (int i = 0; i < n; i++) {
+        char e[256];
+        if (!copies[i])
+            ls_log(LS_LOG_WARN, "tm", "%s: branch %s left out: cannot copy the request", tx->method, uris[i]);
+        else if (tm_relay_msg(tx, copies[i], dus[i], timeout_ms, e, sizeof e) == 0)
+            sent++;
+        else
+            ls_log(LS_LOG_WARN, "tm", "%s: branch %s not sent: %s", tx->method, uris[i], e);
+        sipmsg_unref(copies[i]);
+        free(dus[i]);
+        free(uris[i]);
+    }
+    return sent;
+}
+
 int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size_t errlen)
 {
     int nb = 0;
     const struct sip_branch *bs = uri ? NULL : sip_branches(tx->req, &nb);
     if (!bs)
         return tm_relay_msg(tx, tx->req, uri, timeout_ms, err, errlen);
-    /* parallel forking: the R-URI (msg.du) and every branch at once */
+    /* forking: the R-URI (msg.du) and every branch at once, or the R-URI and the branches of
+     * its q first, the lower q groups later (tm_fork_next) */
     if (!tx->req->mf_done && proxy_max_forwards(tx->req) == 0) {
         snprintf(err, errlen, "Max-Forwards is 0");
         return -1;
     }
-    struct sip_msg *copies[SIP_MAX_BRANCHES];
-    for (int i = 0; i < nb; i++)
-        copies[i] = fork_copy(tx->req, &bs[i]);
+    long *groups = sipmsg_slot_get(tx->req, "tm_qgroups");
+    int qmin = groups ? q_of(sip_branches_ruri_q(tx->req)) : -1;
     int sent = tm_relay_msg(tx, tx->req, NULL, timeout_ms, err, errlen) == 0;
-    for (int i = 0; i < nb; i++) {
-        char e[256];
-        if (!copies[i])
-            ls_log(LS_LOG_WARN, "tm", "%s: branch %s left out: cannot copy the request", tx->method, bs[i].uri);
-        else if (tm_relay_msg(tx, copies[i], bs[i].du, timeout_ms, e, sizeof e) == 0)
-            sent++;
-        else
-            ls_log(LS_LOG_WARN, "tm", "%s: branch %s not sent: %s", tx->method, bs[i].uri, e);
-        sipmsg_unref(copies[i]);
-    }
+    sent += send_branches(tx, qmin, timeout_ms);
     tm_debug("%s %.*s forked to %d branch(es)", tx->method, (int)sipmsg_call_id(tx->req).len,
              sipmsg_call_id(tx->req).s, sent);
-    sip_branches_clear(tx->req); /* consumed: a failover relay from on_failure starts afresh */
+    if (!groups)
+        sip_branches_clear(tx->req); /* consumed: a failover relay from on_failure starts afresh */
     return sent ? 0 : -1;
+}
+
+int tm_fork_next(struct tm_tx *tx)
+{
+    long *groups = tx->req ? sipmsg_slot_get(tx->req, "tm_qgroups") : NULL;
+    int nb = 0;
+    const struct sip_branch *bs = groups ? sip_branches(tx->req, &nb) : NULL;
+    while (bs && !tx->canceled) {
+        int qmax = -1;
+        for (int i = 0; i < nb; i++)
+            if (q_of(bs[i].q) > qmax)
+                qmax = q_of(bs[i].q);
+        int sent = send_branches(tx, qmax, *groups);
+        tm_debug("%s: next q group (q=%d.%03d): %d branch(es)", tx->method, qmax / 1000, qmax % 1000, sent);
+        if (sent)
+            return 1;
+        bs = sip_branches(tx->req, &nb);
+    }
+    if (groups)
+        sipmsg_slot_set(tx->req, "tm_qgroups", NULL, NULL);
+    return 0;
 }
 
 static void retrans_fired(evutil_socket_t fd, short what, void *arg)
@@ -459,6 +513,8 @@ static void branch_set_check(struct tm_tx *tx)
         tm_tx_reply(tx, 500, "Server Internal Error");
         return;
     }
+    if (tm_fork_next(tx))
+        return; /* the next q group is under way */
     if (tm_auth_retry(tx, best))
         return; /* sent again with credentials: that branch decides */
     if (tx->on_failure != LUA_NOREF && !tx->canceled) {

@@ -155,6 +155,9 @@ int tm_relay(struct tm_tx *tx, const char *uri, long timeout_ms, char *err, size
 /* Send msg (tx->req, or a copy of it) to uri (NULL: msg->du, else its R-URI) as a new branch. */
 int tm_relay_msg(struct tm_tx *tx, struct sip_msg *msg, const char *uri, long timeout_ms, char *err,
                  size_t errlen);
+/* Forking in q groups (opts.q_groups): when no branch is pending, send the next group of
+ * branches (the highest q left). 1 when one is under way, 0 when none is left. */
+int tm_fork_next(struct tm_tx *tx);
 int tm_reply_hook(struct sip_msg *reply);
 void tm_branch_free(struct tm_branch *br);
 /* Stop br's timers (tx released); its state stays until tm_branch_free. */

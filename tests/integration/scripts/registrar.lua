@@ -1,7 +1,8 @@
 -- The registrar unit for tests/integration/registrar_*.sh: REGISTER goes to registrar.save;
 -- OPTIONS with "X-Inspect: AOR" answers what registrar.lookup did (X-Found, X-Ruri, X-Du,
 -- X-Route, X-Branches) without relaying; other requests are looked up and relayed with tm.
--- Environment: HTTP_LISTEN (HTTP listener, see lib/http.sh), REG_PING (nat_ping_interval, default 0).
+-- Environment: HTTP_LISTEN (HTTP listener, see lib/http.sh), REG_PING (nat_ping_interval, default 0),
+-- REG_QGROUPS (set: relay with q_groups, highest q first).
 config = {
   log   = { level = "info" },
   http  = os.getenv("HTTP_LISTEN") and { listen = os.getenv("HTTP_LISTEN") } or nil,
@@ -43,6 +44,6 @@ function on_request(msg)
   if not registrar.lookup(msg) then
     return msg:reply(404)
   end
-  local ok, err = tm.relay(msg)
+  local ok, err = tm.relay(msg, os.getenv("REG_QGROUPS") and { q_groups = true } or nil)
   if not ok then sip.log("warn", "relay: ", err) end
 end
