@@ -6,6 +6,8 @@
 #   peer over one connection that asked for SNI "localhost" and checked the peer's certificate,
 #   with our TLS Via on top and Record-Route naming both the UDP and the TLS listener; the peer's
 #   200 comes back to the UDP client;
+# - a call from a TLS phone (python ssl) to a UDP phone (sipp): INVITE, 200, ACK, BYE through
+#   lunasip, record-routed on both transports;
 # - plain text on the TLS port, a client with an expired certificate, and a peer whose certificate
 #   no CA vouches for: each connection is closed, logged once and counted
 #   (lunasip_tls_handshake_errors_total), and TLS service goes on.
@@ -24,6 +26,11 @@ config = {
   http = { listen = "127.0.0.1:$HPORT" },
 }
 function on_request(msg)
+  if msg:in_dialog() then
+    msg:loose_route()
+    return msg:forward()
+  end
+  if msg.method == "ACK" then return end
   if sip.is_myself(msg.ruri) then
     return msg:reply(200, nil, { ["X-Proto"] = msg.proto })
   end
@@ -72,6 +79,14 @@ rr=$(grep -i '^Record-Route:' <<<"$first" | tr -d '\r')
 [ "$(sed -n 1p <<<"$rr")" = "Record-Route: <sip:127.0.0.1:$TPORT;transport=tls;lr>" ] &&
     [ "$(sed -n 2p <<<"$rr")" = "Record-Route: <sip:127.0.0.1:$PORT;lr>" ] ||
     fail "Record-Route should name the TLS listener then the UDP one: $rr"
+
+# --- a call from a TLS phone (python) to a UDP phone (sipp), record-routed on both sides
+free_port UAS_PORT
+start_uas "$SIPP_DIR/uas_call_rr.xml" "$UAS_PORT"
+python3 "$IT_DIR/lib/tls_call.py" --port "$TPORT" --ca "$T/certs/ca.pem" --ruri "sip:uas@127.0.0.1:$UAS_PORT" \
+    --want-rr "<sip:127.0.0.1:$PORT;lr>,<sip:127.0.0.1:$TPORT;transport=tls;lr>" >"$T/call.out" 2>&1 ||
+    fail "call over TLS: $(cat "$T/call.out")"
+wait_uas || fail "the UDP phone's side of the TLS call failed (sipp exit $?)"
 
 # --- failures: each closed, logged once, counted
 before=$(grep -c 'tls handshake with\|tls connect to' "$SERVER_LOG")
