@@ -19,6 +19,7 @@
 #
 # Environment (all optional):
 #   LUNASIP            lunasip binary                      (default: /work/main/build/lunasip)
+#   LUNASIP_BASE       binary of the optional server "lunasip-base" (before/after in one run)
 #   BENCH_SERVERS      servers to run, in order            (default: "lunasip kamailio-tlsf kamailio-qm")
 #   BENCH_HTTP_SECS    seconds of load per server          (default: 5)
 #   BENCH_HTTP_CONNS   wrk connections                     (default: 50)
@@ -124,6 +125,11 @@ start_lunasip() {
     STARTED+=("$SERVER_MAIN")
     SERVER_PIDS=("$SERVER_MAIN")
     wait_http "$SERVER_MAIN" "$BENCH_OUT/lunasip.log"
+}
+
+start_lunasip-base() {  # another lunasip binary (LUNASIP_BASE) in the same run
+    [ -n "${LUNASIP_BASE:-}" ] || { log "LUNASIP_BASE is not set: lunasip-base skipped"; return 2; }
+    LUNASIP=$LUNASIP_BASE start_lunasip
 }
 
 start_kamailio() {  # start_kamailio ALLOCATOR (tlsf | qm): -x sets the shm manager, pkg follows it

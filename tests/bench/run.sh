@@ -31,6 +31,7 @@
 #   BENCH_SERVERS      servers to run, in order        (default: "lunasip kamailio-tlsf kamailio-qm")
 #   LUNASIP            lunasip binary                  (default: /work/main/build/lunasip)
 #   LUNASIP_ARGS       extra lunasip arguments         (default: -q)
+#   LUNASIP_BASE       binary of the optional server "lunasip-base" (before/after in one run)
 #   BENCH_STEP_SECS    seconds of traffic per step     (default: 15)
 #   BENCH_RATES        call rates (cps), rising        (default: "500 1000 1500 2000 2500 3000 3500 4000 4500 5000 6000 7000 8000 10000 12000 15000 20000")
 #   BENCH_RETRIES      extra attempts for a failing step (default: 1)
@@ -255,6 +256,13 @@ start_lunasip() {
     STARTED+=("$SERVER_MAIN")
     wait_listen "$SERVER_MAIN" "$BENCH_PROXY_PORT" "$logf" || return 1
     SERVER_PIDS=("$SERVER_MAIN")
+}
+
+# "lunasip-base": another lunasip binary (LUNASIP_BASE, e.g. a build of an older commit) in the
+# same run, for before/after comparisons on the same machine load.
+start_lunasip-base() {
+    [ -n "${LUNASIP_BASE:-}" ] || { log "LUNASIP_BASE is not set: lunasip-base skipped"; return 2; }
+    LUNASIP=$LUNASIP_BASE start_lunasip
 }
 
 start_kamailio() {  # start_kamailio ALLOCATOR (tlsf | qm): -x sets the shm manager, pkg follows it
