@@ -118,6 +118,10 @@ struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg
         s->nidle--;
         c->L = s->idle[s->nidle];
         c->ref = s->idle_ref[s->nidle];
+        /* Keep the collector's pace as if a thread had been allocated: what a route leaves
+         * behind (msg userdata pinning a C message much larger than itself) must not wait
+         * for a collection that allocations alone would start much later. */
+        lua_gc(s->L, LUA_GCSTEP, 1);
     } else {
         c->L = lua_newthread(s->L);
         c->ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
