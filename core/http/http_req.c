@@ -646,11 +646,13 @@ void lua_http_req_open(lua_State *L)
         { "__gc", req_gc },       { "__tostring", req_tostring },
         { NULL, NULL },
     };
+    static const char *const fields[] = { "method", "path", "query", "body", "src_ip", "src_port", "elapsed_ms", NULL };
     lua_msg_req_twin = http_req_twin;
     luaL_newmetatable(L, LUA_HTTP_REQ_MT);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "methods");
+    lua_msg_set_fields(L, fields);
     lua_pop(L, 1);
     /* json = require "cjson.safe" (decode returns nil, err instead of raising) */
     lua_getglobal(L, "require");

@@ -9,6 +9,7 @@
 #include <lunasip/wire.h>
 #include "stats.h"
 #include <lauxlib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,6 +60,85 @@ static int msg_gc(lua_State *L)
     sipmsg_unref(*u);
     *u = NULL;
     return 0;
+}
+
+/* Field names lua_msg_index answers (also stored as the metatable's "fields" list). */
+static const char *const msg_fields[] = {
+    "method", "ruri", "du", "status", "reason", "call_id", "cseq", "cseq_method", "from", "to",
+    "from_tag", "to_tag", "src_ip", "src_port", "proto", "body", NULL,
+};
+
+/* Edit distance between a and b (both short names; longer ones count as far apart). */
+static size_t name_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la >= 64 || lb >= 64)
+        return 64;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* Whether name is one of the ", "-separated names in list. */
+static int listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+/* Appends to out (", "-separated) the names in the table at t (an array of names, or a
+ * table keyed by name) within edit distance max of k. */
+static void add_close(lua_State *L, int t, const char *k, size_t max, char *out, size_t size)
+{
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : lua_tostring(L, -1);
+        size_t used = strlen(out);
+        if (name && name_distance(k, name) <= max && used + strlen(name) + 3 < size && !listed(out, name))
+            snprintf(out + used, size - used, "%s%s", used ? ", " : "", name);
+        lua_pop(L, 1);
+    }
+}
+
+/* Raises "<script:line:> msg.<k>: no such field or method (did you mean ...?)" for the
+ * object at 1 (msg, or req for objects built on msg), suggesting the fields and methods of
+ * its metatable and of msg's whose edit distance to k is small. Never returns. */
+static int unknown_field(lua_State *L, const char *k)
+{
+    int is_req = luaL_testudata(L, 1, LUA_HTTP_REQ_MT) != NULL;
+    size_t len = strlen(k), max = len < 4 ? 1 : len < 9 ? 2 : 3;
+    char close[256] = "";
+    const char *mts[] = { MSG_MT, is_req ? LUA_HTTP_REQ_MT : NULL };
+    for (int i = 0; i < 2 && mts[i]; i++) {
+        luaL_getmetatable(L, mts[i]);
+        for (int j = 0; j < 2; j++) {
+            if (lua_getfield(L, -1, j ? "methods" : "fields") == LUA_TTABLE)
+                add_close(L, lua_gettop(L), k, max, close, sizeof close);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    luaL_where(L, 1); /* the script line that read the field */
+    lua_pushfstring(L, "%s.%s: no such field or method%s%s%s", is_req ? "req" : "msg", k,
+                    *close ? " (did you mean " : "", close, *close ? "?)" : "");
+    lua_concat(L, 2);
+    return lua_error(L);
 }
 
 int lua_msg_index(lua_State *L)
@@ -117,7 +197,7 @@ int lua_msg_index(lua_State *L)
         struct sip_str b = sipmsg_body(msg);
         lua_pushlstring(L, b.s ? b.s : "", b.len);
     } else {
-        lua_pushnil(L);
+        return unknown_field(L, k);
     }
     return 1;
 }
@@ -423,5 +503,16 @@ void lua_msg_open(lua_State *L)
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "methods");
+    lua_msg_set_fields(L, msg_fields);
     lua_pop(L, 1);
+}
+
+void lua_msg_set_fields(lua_State *L, const char *const *names)
+{
+    lua_newtable(L);
+    for (int i = 0; names[i]; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "fields");
 }

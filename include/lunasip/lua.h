@@ -12,8 +12,14 @@ struct sip_msg;
 
 /* Objects built on msg (on_http's req) are full userdata whose first member is the
  * struct sip_msg *; lua_msg_check accepts them, and their metamethods fall back to these:
- * __index (msg methods, then msg fields), __newindex (ruri, du) and __tostring. */
+ * __index (msg methods, then msg fields), __newindex (ruri, du) and __tostring.
+ * lua_msg_index raises an error naming any key that is neither a field nor a method (of msg,
+ * or listed in the object's metatable: its "methods" table and its "fields" list), with the
+ * close names as suggestions; fields that exist but have no value give nil. */
 int lua_msg_index(lua_State *L);
+/* Store names (NULL-terminated) as the "fields" list of the metatable on top of the stack:
+ * the field names an object built on msg adds, for lua_msg_index's suggestions. */
+void lua_msg_set_fields(lua_State *L, const char *const *names);
 int lua_msg_newindex(lua_State *L);
 int lua_msg_tostring(lua_State *L);
 
