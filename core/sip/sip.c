@@ -18,7 +18,7 @@ void sip_set_routes(const struct sip_routes *r)
     routes = *r;
 }
 
-/* Answer a message libosip2 could not parse (or would not accept) when its first line is a
+/* Answer a message the indexer could not take (a malformed header line, ...) when its first line is a
  * request line: the status line plus the Via, From, To, Call-ID and CSeq lines copied raw. */
 static void raw_reply(const char *buf, size_t len, const struct sip_source *src, int code, const char *reason)
 {

@@ -88,7 +88,7 @@ char *sip_str_copy(struct sip_str s, char *buf, size_t len);
 
 /* ---- messages ---- */
 
-/* Initialise the parsers (once, before any parse). */
+/* Call once at start (nothing to set up today; kept so a representation that needs it can). */
 void sipmsg_init(void);
 
 /* Index len bytes of buf (copied: buf may be reused after the call). NULL with *why set to a
