@@ -63,6 +63,7 @@ static void apply_settings(const struct script *s)
         if (tls_configure(&ts, err, sizeof err) != 0)
             log_error("config.tls: %s (TLS contexts unchanged)", err);
     }
+    http_limits = s->http_limits;
 }
 
 static void run_on_start(struct script *s)

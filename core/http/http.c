@@ -321,6 +321,8 @@ static void http_gencb(struct evhttp_request *req, void *arg)
     enum http_method_stat slot;
     const char *method = http_req_method(req, &slot);
     http_requests[slot]++;
+    if (http_conn_request(req) != 0)
+        return;
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
     char *path = evhttp_uridecode(raw && *raw ? raw : "/", 0, NULL);
@@ -340,6 +342,10 @@ static void http_gencb(struct evhttp_request *req, void *arg)
         }
     } else if (needs_auth(path) || route_best(path)) {
         route_call(req, method, path);
+    } else if (http_routes_running >= (unsigned)http_limits.max_routes) {
+        http_routes_refused++;
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_send_error(req, 503, "too many requests in progress (config.http.max_routes)");
     } else if (!http_route_run(req)) {
         http_send_error(req, 404, "no such path: %s (the script defines no on_http)", path);
     }
@@ -388,8 +394,7 @@ int http_start(struct event_base *base, const char *spec, char *err, size_t errl
                                         EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
     evhttp_set_max_headers_size(srv, HTTP_MAX_HEADERS);
     evhttp_set_gencb(srv, http_gencb, NULL);
-    if (https_ctx)
-        evhttp_set_bevcb(srv, https_bev, https_ctx);
+    http_conn_start(srv, bound, https_ctx ? https_bev : NULL, https_ctx); /* TLS through http_conn.c */
     route_add("GET", "/health", api_health, NULL, 1);
     evhttp_set_max_body_size(srv, max_body >= 0 ? (ev_ssize_t)max_body : HTTP_DEFAULT_MAX_BODY);
     started = time(NULL);
@@ -418,6 +423,7 @@ void http_stop(void)
     if (srv)
         evhttp_free(srv); /* pending route requests: their close callbacks cancel the routes */
     srv = NULL;
+    http_conn_stop();
     http_routes_cancel_all(); /* routes that answered and still run */
     bound = NULL;
     route_remove_if(is_builtin, NULL, NULL);

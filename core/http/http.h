@@ -20,6 +20,36 @@ struct ssl_ctx_st;
 /* A built-in route (the process registers /api/units and /api/reload after http_start); no
  * unit may take or remove it, http_stop() drops it. Returns 0 or -1. */
 int http_route_builtin(const char *method, const char *path, ls_http_handler fn, void *arg);
+/* config.http limits (http_conn.c); settings follow each (re)load of the script. */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 256
+#define HTTP_DEFAULT_MAX_ROUTES 128
+struct http_limits {
+    int max_connections;   /* open connections; more are closed at once */
+    int max_routes;        /* on_http routes running; more requests get 503 */
+    int header_timeout_ms; /* first byte of a request to the end of its headers */
+    int body_timeout_ms;   /* end of the headers to the end of the body */
+    int idle_timeout_ms;   /* a connection waiting for its (next) request */
+};
+extern struct http_limits http_limits;               /* in force */
+extern const struct http_limits http_limits_default;
+extern unsigned http_conn_open;
+extern uint64_t http_conn_refused, http_conn_timeouts, http_routes_refused;
+/* Track the connections of srv (before any is accepted); http_conn_stop() after evhttp_free.
+ * make (NULL: a plain socket) creates each connection's bufferevent, e.g. a TLS one. */
+struct evhttp;
+struct evhttp_bound_socket;
+struct bufferevent;
+void http_conn_start(struct evhttp *srv, struct evhttp_bound_socket *bound,
+                     struct bufferevent *(*make)(struct event_base *, void *), void *arg);
+void http_conn_stop(void);
+/* A complete request arrived: its connection is busy until the response is sent. Returns -1
+ * when the connection was over the cap (req was answered 503), else 0. */
+int http_conn_request(struct evhttp_request *req);
+extern unsigned http_routes_running; /* http_req.c: on_http routes started and not ended */
+
+/* Parse config.http.listen: "127.0.0.1:8080", "[::1]:8080", "8080" or ":8080" (loopback).
+ * host gets the address without brackets. Returns 0, or -1 with the reason in err. */
+int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, char *err, size_t errlen);
 
 /* Serve HTTPS with ctx (config.http.tls; the server keeps the reference) from the next
  * http_start(); NULL: plain HTTP. */

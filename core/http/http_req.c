@@ -71,9 +71,11 @@ struct req_ud {
 };
 
 static struct http_req *running; /* requests whose route runs */
+unsigned http_routes_running;    /* length of that list */
 
 static void running_add(struct http_req *hr)
 {
+    http_routes_running++;
     hr->next = running;
     if (running)
         running->prev = hr;
@@ -82,6 +84,7 @@ static void running_add(struct http_req *hr)
 
 static void running_remove(struct http_req *hr)
 {
+    http_routes_running--;
     if (hr->prev)
         hr->prev->next = hr->next;
     else

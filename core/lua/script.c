@@ -113,6 +113,25 @@ static int read_strings(lua_State *L, const char *what, char ***out, int *n, cha
     return 0;
 }
 
+/* Read the number field key of the table on top of L into *out (scaled by scale, e.g. seconds
+ * to ms) when present; it must lie in [min, max]. what names the table in the error. */
+static int read_number(lua_State *L, const char *what, const char *key, double min, double max,
+                       double scale, int *out, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (lua_getfield(L, -1, key) != LUA_TNIL) {
+        double v = lua_tonumber(L, -1);
+        if (!lua_isnumber(L, -1) || v < min || v > max) {
+            snprintf(err, errlen, "%s.%s must be a number from %g to %g", what, key, min, max);
+            rc = -1;
+        } else {
+            *out = (int)(v * scale);
+        }
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
 /* config.http = { listen = "127.0.0.1:8080" | 8080, token = "...", max_body = bytes }; the
  * table is on top of L. */
 static int read_http(struct script *s, lua_State *L, char *err, size_t errlen)
@@ -162,7 +181,15 @@ static int read_http(struct script *s, lua_State *L, char *err, size_t errlen)
         snprintf(err, errlen, "config.http.tls needs cert and key");
         goto out;
     }
-    rc = 0;
+    lua_pop(L, 1);
+    struct http_limits *hl = &s->http_limits;
+    if (read_number(L, "config.http", "max_connections", 1, 1000000, 1, &hl->max_connections, err, errlen) ||
+        read_number(L, "config.http", "max_routes", 1, 1000000, 1, &hl->max_routes, err, errlen) ||
+        read_number(L, "config.http", "header_timeout", 0.01, 86400, 1000, &hl->header_timeout_ms, err, errlen) ||
+        read_number(L, "config.http", "body_timeout", 0.01, 86400, 1000, &hl->body_timeout_ms, err, errlen) ||
+        read_number(L, "config.http", "idle_timeout", 0.01, 86400, 1000, &hl->idle_timeout_ms, err, errlen))
+        return -1;
+    return 0;
 out:
     lua_pop(L, 1);
     return rc;
@@ -334,6 +361,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     s->dns = RESOLVE_SETTINGS_DEFAULT;
     s->tcp_idle_timeout = -1;
     s->http_max_body = -1;
+    s->http_limits = http_limits_default;
     s->path = path ? strdup(path) : NULL;
     s->L = luaL_newstate();
     if (!s->L) {

@@ -8,6 +8,7 @@
 #include <lua.h>
 #include <stdio.h>
 #include <lunasip/coro.h>
+#include "http/http.h"
 
 struct script_timer;
 struct tls_settings;
@@ -48,6 +49,7 @@ struct script {
     lua_State *idle[SCRIPT_IDLE_THREADS];
     int idle_ref[SCRIPT_IDLE_THREADS]; /* their registry references */
     int nidle;
+    struct http_limits http_limits; /* config.http connection caps and timeouts */
 };
 
 extern struct script *script_current;
