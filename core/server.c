@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <lunasip/msg.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -46,6 +47,29 @@ static void resolve_script(const struct server_options *o)
     script_path = o->script ? o->script : access("lunasip.lua", F_OK) == 0 ? "lunasip.lua" : NULL;
 }
 
+/* Raise the soft limit on open files to the hard one; returns the descriptors HTTP and SIP TCP
+ * connections may share (the rest is kept for listeners, DNS, files and units). */
+static long fd_budget(void)
+{
+    static long budget;
+    struct rlimit rl;
+    if (budget)
+        return budget;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rlim_t want = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+            rl.rlim_cur = want;
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        budget = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1048576 ? 1048576 : (long)rl.rlim_cur;
+    } else {
+        budget = 1024;
+    }
+    budget = budget > 128 ? budget - 64 : budget / 2;
+    return budget;
+}
+
 static void apply_settings(const struct script *s)
 {
     log_set_level((s->log_level >= 0 ? s->log_level : LS_LOG_INFO) + opts.log_delta);
@@ -64,6 +88,15 @@ static void apply_settings(const struct script *s)
             log_error("config.tls: %s (TLS contexts unchanged)", err);
     }
     http_limits = s->http_limits;
+    long budget = fd_budget(), tcp_max = s->tcp_max_connections;
+    if (http_limits.max_connections + tcp_max > budget) {
+        if (http_limits.max_connections > budget / 4)
+            http_limits.max_connections = (int)(budget / 4);
+        tcp_max = budget - http_limits.max_connections;
+        log_warn("only %ld file descriptors for connections (ulimit -n): config.http.max_connections "
+                 "lowered to %d, config.tcp.max_connections to %ld", budget, http_limits.max_connections, tcp_max);
+    }
+    transport_set_tcp_limits((int)tcp_max, (size_t)s->tcp_max_output, (size_t)s->tcp_max_output_total);
 }
 
 static void run_on_start(struct script *s)

@@ -12,6 +12,8 @@ static const char *stat_names[STAT__COUNT] = {
     [STAT_FWD_REPLIES] = "fwd_replies",       [STAT_LOCAL_REPLIES] = "local_replies",
     [STAT_DROPPED] = "dropped",               [STAT_ROUTE_ERRORS] = "route_errors",
     [STAT_TCP_CONNECTIONS] = "tcp_connections", [STAT_TLS_ERRORS] = "tls_errors",
+    [STAT_TCP_REFUSED] = "tcp_refused",
+    [STAT_TCP_OVERFLOW] = "tcp_overflow",
 };
 
 static const char *method_names[SM__COUNT] = {

@@ -16,6 +16,8 @@ enum stat_id {
     STAT_ROUTE_ERRORS,     /* Lua errors raised in routes */
     STAT_TCP_CONNECTIONS,  /* TCP connections currently open */
     STAT_TLS_ERRORS,       /* TLS handshakes that failed (either side) */
+    STAT_TCP_REFUSED,      /* inbound TCP connections closed at once over config.tcp.max_connections */
+    STAT_TCP_OVERFLOW,     /* TCP connections closed because their peer did not read */
     STAT__COUNT
 };
 

@@ -54,6 +54,10 @@ int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, c
 /* Serve HTTPS with ctx (config.http.tls; the server keeps the reference) from the next
  * http_start(); NULL: plain HTTP. */
 void http_set_tls(struct ssl_ctx_st *ctx);
+/* Whether the address of a config.http.listen spec is a loopback one (127.0.0.0/8, ::1,
+ * localhost). */
+int http_is_loopback(const char *spec);
+
 /* Listen on spec (config.http.listen). Returns 0, or -1 with the reason in err. */
 int http_start(struct event_base *base, const char *spec, char *err, size_t errlen);
 /* The address the HTTP server listens on (getsockname of its socket). 0, or -1 when none. */

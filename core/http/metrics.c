@@ -63,6 +63,8 @@ static const struct {
     { STAT_ROUTE_ERRORS, "lunasip_route_errors_total", "counter", "Lua errors raised in routes, timers and spawned coroutines." },
     { STAT_TCP_CONNECTIONS, "lunasip_sip_tcp_connections", "gauge", "SIP TCP connections open." },
     { STAT_TLS_ERRORS, "lunasip_tls_handshake_errors_total", "counter", "TLS handshakes that failed (SIP and HTTPS)." },
+    { STAT_TCP_REFUSED, "lunasip_sip_tcp_refused_total", "counter", "SIP TCP connections closed at once over config.tcp.max_connections." },
+    { STAT_TCP_OVERFLOW, "lunasip_sip_tcp_overflow_total", "counter", "SIP TCP connections closed because the peer did not read (config.tcp.max_output*)." },
 };
 
 void metrics_write(struct evbuffer *out)

@@ -3,7 +3,7 @@
 #include <lunasip/coro.h>
 #include "log.h"
 #include <lunasip/lua.h>
-#include <lunasip/loop.h>
+#include <lunasip/transport.h>
 #include <lunasip/loop.h>
 #include <lauxlib.h>
 #include <lualib.h>
@@ -160,8 +160,16 @@ static int read_http(struct script *s, lua_State *L, char *err, size_t errlen)
     t = lua_getfield(L, -1, "token");
     if (t == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
         s->http_token = strdup(lua_tostring(L, -1));
+    } else if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+        if (s->http_listen && !http_is_loopback(s->http_listen))
+            log_warn("config.http.token = false: /api and /metrics on %s are open to anyone who can reach it",
+                     s->http_listen);
     } else if (t != LUA_TNIL) {
-        snprintf(err, errlen, "config.http.token must be a non-empty string");
+        snprintf(err, errlen, "config.http.token must be a non-empty string (or false: no token)");
+        goto out;
+    } else if (s->http_listen && !http_is_loopback(s->http_listen)) {
+        snprintf(err, errlen, "config.http.listen = \"%s\" is not a loopback address: set config.http.token "
+                              "(or token = false to serve /api and /metrics to anyone)", s->http_listen);
         goto out;
     }
     lua_pop(L, 1);
@@ -314,6 +322,10 @@ static int read_config(struct script *s, char *err, size_t errlen)
             }
         }
         lua_pop(L, 1);
+        if (read_number(L, "config.tcp", "max_connections", 1, 1000000, 1, &s->tcp_max_connections, err, errlen) ||
+            read_number(L, "config.tcp", "max_output", 65536, 1 << 30, 1, &s->tcp_max_output, err, errlen) ||
+            read_number(L, "config.tcp", "max_output_total", 65536, 1 << 30, 1, &s->tcp_max_output_total, err, errlen))
+            goto out;
     }
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "http") != LUA_TNIL && read_http(s, L, err, errlen) != 0)
@@ -362,6 +374,9 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     s->tcp_idle_timeout = -1;
     s->http_max_body = -1;
     s->http_limits = http_limits_default;
+    s->tcp_max_connections = TCP_DEFAULT_MAX_CONNECTIONS;
+    s->tcp_max_output = TCP_DEFAULT_MAX_OUTPUT;
+    s->tcp_max_output_total = TCP_DEFAULT_MAX_OUTPUT_TOTAL;
     s->path = path ? strdup(path) : NULL;
     s->L = luaL_newstate();
     if (!s->L) {

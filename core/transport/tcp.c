@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #define TCP_BUCKETS 1024                /* hash buckets of each connection index */
-#define TCP_MAX_OUTPUT (4 * 1024 * 1024) /* unsent bytes per connection before sends fail */
 #define TCP_LINGER_MS 2000              /* closing: time to flush our output, then the peer's */
 
 struct tcp_conn {
@@ -56,6 +55,9 @@ struct tcp_conn {
 static struct tcp_conn *tcp_by_id[TCP_BUCKETS], *tcp_by_addr[TCP_BUCKETS], *tcp_by_alias[TCP_BUCKETS];
 static uint64_t tcp_next_id = 1;
 static char tcp_buf[SIP_MAX_MESSAGE + 1]; /* the message being delivered, NUL-terminated */
+int tcp_max_connections = TCP_DEFAULT_MAX_CONNECTIONS;
+size_t tcp_max_output = TCP_DEFAULT_MAX_OUTPUT, tcp_max_output_total = TCP_DEFAULT_MAX_OUTPUT_TOTAL;
+static size_t tcp_queued;                 /* unsent bytes across all connections */
 
 static uint64_t tcp_now_ms(void)
 {
@@ -161,6 +163,13 @@ static const char *tcp_name(const struct tcp_conn *c)
     return transport_proto_name(c->src.addr.proto);
 }
 
+/* Keeps tcp_queued, the bytes queued across connections. */
+static void tcp_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+    tcp_queued += info->n_added;
+    tcp_queued -= info->n_deleted;
+}
+
 /* Close at once (unsent bytes are dropped). Frees c unless it is delivering. */
 static void tcp_close(struct tcp_conn *c)
 {
@@ -176,6 +185,9 @@ static void tcp_close(struct tcp_conn *c)
     if (c->ws)
         ws_free(c->ws);
     free(c->ws);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    evbuffer_remove_cb(out, tcp_output_cb, c);
+    tcp_queued -= evbuffer_get_length(out);
     event_free(c->idle);
     bufferevent_free(c->bev);
     free(c);
@@ -502,6 +514,7 @@ static struct tcp_conn *tcp_conn_new(int fd, const struct listener *lst, const s
     c->next_addr = tcp_by_addr[h];
     tcp_by_addr[h] = c;
     stats_inc(STAT_TCP_CONNECTIONS);
+    evbuffer_add_cb(bufferevent_get_output(c->bev), tcp_output_cb, c);
     bufferevent_setcb(c->bev, tcp_read_cb, tcp_write_cb, tcp_event_cb, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     tcp_idle_arm(c, (uint64_t)transport_tcp_idle_ms);
@@ -514,6 +527,17 @@ static void tcp_accept_cb(struct evconnlistener *el, evutil_socket_t fd, struct 
     const struct listener *lst = arg;
     SSL *ssl = NULL;
     (void)el;
+    if (stats[STAT_TCP_CONNECTIONS] >= (uint64_t)tcp_max_connections) {
+        static time_t logged;
+        stats_inc(STAT_TCP_REFUSED);
+        if (time(NULL) != logged) { /* at most once a second */
+            logged = time(NULL);
+            log_warn("tcp: %d connections open (config.tcp.max_connections): new connections refused",
+                     tcp_max_connections);
+        }
+        close(fd);
+        return;
+    }
     tcp_nodelay(fd);
     if ((lst->proto == PROTO_TLS || lst->proto == PROTO_WSS) && !(ssl = tls_server_ssl())) {
         log_error("%s: cannot set up a connection (no TLS context)", transport_proto_name(lst->proto));
@@ -586,6 +610,10 @@ static struct tcp_conn *tcp_connect(const struct sip_addr *dst, const char *name
         log_warn("%s send to %s: no %s listener to send from", pn, to, pn);
         return NULL;
     }
+    if (stats[STAT_TCP_CONNECTIONS] >= (uint64_t)tcp_max_connections) {
+        log_warn("tcp connect to %s: %d connections open (config.tcp.max_connections)", to, tcp_max_connections);
+        return NULL;
+    }
     int fd = socket(dst->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         log_warn("tcp connect to %s: %s", to, strerror(errno));
@@ -635,9 +663,19 @@ int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *name, con
         stats_inc(STAT_TX_ERRORS);
         return -1;
     }
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) + len > TCP_MAX_OUTPUT) {
-        log_warn("%s send to %s: over %d bytes queued, message dropped", tcp_name(c),
-                 tcp_peer(c, to, sizeof to), TCP_MAX_OUTPUT);
+    size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+    if (queued + len > tcp_max_output || (tcp_queued + len > tcp_max_output_total && queued)) {
+        log_warn("%s send to %s: %zu bytes queued for it, %zu for all (config.tcp.max_output%s): "
+                 "the peer does not read, closing", tcp_name(c), tcp_peer(c, to, sizeof to), queued, tcp_queued,
+                 queued + len > tcp_max_output ? "" : "_total");
+        stats_inc(STAT_TCP_OVERFLOW);
+        stats_inc(STAT_TX_ERRORS);
+        tcp_close(c);
+        return -1;
+    }
+    if (tcp_queued + len > tcp_max_output_total) {
+        log_warn("%s send to %s: %zu bytes queued in all (config.tcp.max_output_total), message dropped", tcp_name(c),
+                 tcp_peer(c, to, sizeof to), tcp_queued);
         stats_inc(STAT_TX_ERRORS);
         return -1;
     }

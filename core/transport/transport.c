@@ -271,6 +271,16 @@ void transport_set_tcp_idle_timeout(int ms)
     transport_tcp_idle_ms = ms > 0 ? ms : 120000;
 }
 
+void transport_set_tcp_limits(int max_connections, size_t max_output, size_t max_output_total)
+{
+    if (max_connections > 0)
+        tcp_max_connections = max_connections;
+    if (max_output)
+        tcp_max_output = max_output;
+    if (max_output_total)
+        tcp_max_output_total = max_output_total;
+}
+
 void addr_ip_port(const struct sockaddr_storage *sa, char *ip, size_t len, int *port)
 {
     const void *a = NULL;

@@ -16,6 +16,8 @@ struct transport_io {
 
 extern struct event_base *transport_base; /* set by the first transport_listen() */
 extern int transport_tcp_idle_ms;
+extern int tcp_max_connections;      /* tcp.c: config.tcp caps, see transport_set_tcp_limits() */
+extern size_t tcp_max_output, tcp_max_output_total;
 
 /* The io record of a listener from transport_listeners(). */
 struct transport_io *transport_io(const struct listener *lst);

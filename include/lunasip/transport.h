@@ -96,6 +96,14 @@ int transport_ws_lookup(const char *host, struct sip_addr *dst);
  * A connection holding a partial message for this long is closed too. */
 void transport_set_tcp_idle_timeout(int ms);
 
+/* TCP caps (config.tcp): open connections (inbound over it are closed at once, outgoing ones
+ * fail), bytes queued for one peer and for all peers. A peer whose queue would pass either is
+ * not reading: its connection is closed. 0 keeps the current value. */
+#define TCP_DEFAULT_MAX_CONNECTIONS 1024
+#define TCP_DEFAULT_MAX_OUTPUT (1024 * 1024)
+#define TCP_DEFAULT_MAX_OUTPUT_TOTAL (64 * 1024 * 1024)
+void transport_set_tcp_limits(int max_connections, size_t max_output, size_t max_output_total);
+
 /* Resolve host (name, IPv4 or IPv6 literal, bracketed or not) to an address with port.
  * Literals call cb before returning; names go through c-ares (/etc/hosts, then A and AAAA,
  * IPv4 preferred) and call cb later.
