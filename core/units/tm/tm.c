@@ -50,6 +50,9 @@ static void metrics(struct evbuffer *out, void *arg)
     evbuffer_add_printf(out, "lunasip_transactions_active %lu\n", tm_active);
     ls_metrics_family(out, "lunasip_transactions_created_total", "counter", "SIP transactions created since start (tm).");
     evbuffer_add_printf(out, "lunasip_transactions_created_total %lu\n", tm_created);
+    ls_metrics_family(out, "lunasip_transactions_refused_total", "counter",
+                      "SIP requests answered 503 over the tm max_transactions cap.");
+    evbuffer_add_printf(out, "lunasip_transactions_refused_total %lu\n", tm_refused);
 }
 
 /* ---- typed API ---- */
@@ -211,11 +214,13 @@ static int l_reply(lua_State *L)
 
 static int l_stats(lua_State *L)
 {
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_pushinteger(L, (lua_Integer)tm_active);
     lua_setfield(L, -2, "active");
     lua_pushinteger(L, (lua_Integer)tm_created);
     lua_setfield(L, -2, "created");
+    lua_pushinteger(L, (lua_Integer)tm_refused);
+    lua_setfield(L, -2, "refused");
     return 1;
 }
 
@@ -225,12 +230,14 @@ static const luaL_Reg lua_fns[] = {
 
 /* ---- unit ---- */
 
+
 static int tm_init(lua_State *L, char *err, size_t errlen)
 {
     static const struct { const char *name; long *v; long def; } params[] = {
         { "fr_timer", &tm_cfg.fr_timer, 30000 },
         { "fr_inv_timer", &tm_cfg.fr_inv_timer, 120000 },
         { "wait_timer", &tm_cfg.wait_timer, 5000 },
+        { "max_transactions", &tm_cfg.max_transactions, 100000 },
     };
     const size_t np = sizeof params / sizeof params[0];
     for (size_t i = 0; i < np; i++)
@@ -247,13 +254,14 @@ static int tm_init(lua_State *L, char *err, size_t errlen)
             while (k && i < np && strcmp(params[i].name, k) != 0)
                 i++;
             if (!k || i == np) {
-                snprintf(err, errlen, "unknown parameter '%s' (known: fr_timer, fr_inv_timer, wait_timer)",
+                snprintf(err, errlen, "unknown parameter '%s' (known: fr_timer, fr_inv_timer, wait_timer, max_transactions)",
                          k ? k : "(not a name)");
                 lua_pop(L, 2);
                 return -1;
             }
             if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) <= 0 || lua_tointeger(L, -1) > 86400000) {
-                snprintf(err, errlen, "parameter %s must be a positive whole number of milliseconds", k);
+                snprintf(err, errlen, "parameter %s must be a positive whole number%s", k,
+                         params[i].v == &tm_cfg.max_transactions ? "" : " of milliseconds");
                 lua_pop(L, 2);
                 return -1;
             }

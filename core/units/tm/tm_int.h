@@ -27,7 +27,9 @@ struct tm_config {
     long fr_timer;     /* ms for a final reply (non-INVITE) or a provisional (INVITE) */
     long fr_inv_timer; /* ms for a final reply to an INVITE once a provisional arrived */
     long wait_timer;   /* ms a completed transaction lingers to absorb retransmissions */
+    long max_transactions; /* live transactions; new requests past it get 503 + Retry-After */
 };
+extern unsigned long tm_refused; /* requests answered 503 over max_transactions */
 extern struct tm_config tm_cfg;
 
 struct tm_tx;

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-unsigned long tm_active, tm_created;
+unsigned long tm_active, tm_created, tm_refused;
 static struct tm_tx *table[TM_HASH_SIZE];
 static unsigned long long next_id;
 
@@ -450,6 +450,19 @@ static void cancel_invite(struct tm_tx *inv)
         tm_tx_reply(inv, 487, NULL); /* nothing relayed yet: the route cannot relay any more */
 }
 
+/* Over max_transactions: 503 with Retry-After, statelessly (a retransmission gets another). */
+static int refuse_busy(struct sip_msg *msg)
+{
+    static time_t logged;
+    tm_refused++;
+    if (time(NULL) != logged) { /* at most once a second */
+        logged = time(NULL);
+        ls_log(LS_LOG_WARN, "tm", "%lu transactions live (max_transactions): new requests get 503", tm_active);
+    }
+    proxy_reply(msg, 503, NULL, "Retry-After: 5\r\n", NULL, 0); /* no transaction: stateless */
+    return 1;
+}
+
 int tm_request_hook(struct sip_msg *msg)
 {
     char method[32], key[1024];
@@ -475,6 +488,8 @@ int tm_request_hook(struct sip_msg *msg)
             send_up(tx, tx->last, tx->last_len);
         return 1;
     }
+    if (tm_active >= (unsigned long)tm_cfg.max_transactions && strcmp(method, "CANCEL") != 0)
+        return refuse_busy(msg);
     tx = tm_tx_new(msg, key, idx);
     if (!tx)
         return 0;

@@ -85,6 +85,11 @@ struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg,
         snprintf(err, errlen, "%s cannot be sent as a new request", r->method);
         return NULL;
     }
+    if (tm_active >= (unsigned long)tm_cfg.max_transactions) {
+        tm_refused++;
+        snprintf(err, errlen, "%lu transactions live (tm max_transactions)", tm_active);
+        return NULL;
+    }
     struct sip_msg *msg = build_request(r, err, errlen);
     if (!msg)
         return NULL;
