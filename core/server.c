@@ -14,10 +14,12 @@
 #include "unit.h"
 #include <event2/event.h>
 #include <lunasip/msg.h>
+#include "sip/hook.h"
 #include <signal.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct event_base *base;
@@ -168,6 +170,31 @@ static int api_reload(const struct ls_http_request *req, json_t **reply, void *a
     return 200;
 }
 
+/* ---- stopping: SIGTERM/SIGINT take no new work and let what is in flight finish for up to
+ * config.shutdown_grace; a second signal stops at once. ---- */
+
+static struct event *drain_ev;
+static struct timespec drain_deadline;
+
+static unsigned long in_flight(void)
+{
+    return unit_in_flight() + http_routes_running;
+}
+
+static void drain_check(evutil_socket_t fd, short what, void *arg)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    unsigned long n = in_flight();
+    int late = now.tv_sec > drain_deadline.tv_sec ||
+               (now.tv_sec == drain_deadline.tv_sec && now.tv_nsec >= drain_deadline.tv_nsec);
+    if (n && !late)
+        return;
+    if (n)
+        log_warn("shutdown grace (config.shutdown_grace) over: %lu transactions and HTTP routes cut short", n);
+    event_base_loopbreak(base);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     if (sig == SIGHUP) {
@@ -175,9 +202,28 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         server_reload(err, sizeof err);
         return;
     }
-    log_info("signal %d: stopping", (int)sig);
+    int grace = script_current ? script_current->shutdown_grace_ms : 0;
+    if (drain_ev || grace <= 0 || in_flight() == 0) {
+        log_info("signal %d: stopping%s", (int)sig, drain_ev ? " now" : "");
+        notify_send("STOPPING=1");
+        event_base_loopbreak(base);
+        return;
+    }
+    log_info("signal %d: stopping; %lu transactions and HTTP routes in flight get up to %d ms "
+             "(a second signal stops at once)", (int)sig, in_flight(), grace);
     notify_send("STOPPING=1");
-    event_base_loopbreak(base);
+    sip_draining = 1;
+    http_drain();
+    clock_gettime(CLOCK_MONOTONIC, &drain_deadline);
+    drain_deadline.tv_sec += grace / 1000;
+    drain_deadline.tv_nsec += (long)(grace % 1000) * 1000000;
+    if (drain_deadline.tv_nsec >= 1000000000) {
+        drain_deadline.tv_sec++;
+        drain_deadline.tv_nsec -= 1000000000;
+    }
+    struct timeval tick = { 0, 50000 };
+    drain_ev = event_new(base, -1, EV_PERSIST, drain_check, NULL);
+    event_add(drain_ev, &tick);
 }
 
 int server_run(const struct server_options *o)
@@ -248,8 +294,14 @@ int server_run(const struct server_options *o)
     event_base_dispatch(base);
     status = 0;
 out:
+    /* The reverse of the start: routes, then the units' pending work (name lookups whose
+     * callbacks are in a unit), the script, the units, and the transports last. */
+    if (drain_ev)
+        event_free(drain_ev);
+    drain_ev = NULL;
     http_stop(); /* cancels the routes of pending HTTP requests, so before coro_cancel_all */
     coro_cancel_all();
+    transport_cancel_pending();
     if (s)
         script_unref(s);
     script_activate(NULL); /* closes the Lua state: no unit function is referenced after this */

@@ -164,6 +164,15 @@ int unit_start_all(char *err, size_t errlen)
     return 0;
 }
 
+unsigned long unit_in_flight(void)
+{
+    unsigned long n = 0;
+    for (int i = 0; i < nunits; i++)
+        if (units[i].u->in_flight)
+            n += units[i].u->in_flight();
+    return n;
+}
+
 void unit_reload_all(void)
 {
     for (int i = 0; i < nunits; i++)

@@ -21,6 +21,8 @@ int unit_start_all(char *err, size_t errlen);
 void unit_open_lua(lua_State *L);
 /* Tell every loaded unit that a reloaded script is current. */
 void unit_reload_all(void);
+/* The work in flight of every unit (struct ls_unit in_flight), for a stopping server. */
+unsigned long unit_in_flight(void);
 /* Name of loaded unit i, NULL past the end. */
 const char *unit_name(int i);
 /* Stop and unload every unit (at exit, after the Lua states are closed). */

@@ -42,6 +42,8 @@ struct bufferevent;
 void http_conn_start(struct evhttp *srv, struct evhttp_bound_socket *bound,
                      struct bufferevent *(*make)(struct event_base *, void *), void *arg);
 void http_conn_stop(void);
+/* The server is stopping: accept no connection, answer new requests 503 (routes go on). */
+void http_drain(void);
 /* A complete request arrived: its connection is busy until the response is sent. Returns -1
  * when the connection was over the cap (req was answered 503), else 0. */
 int http_conn_request(struct evhttp_request *req);

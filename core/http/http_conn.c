@@ -54,6 +54,7 @@ static struct event *sweep_ev, *kick_ev, *accept_retry;
 static struct evconnlistener *listener;
 static struct bufferevent *(*make_bev)(struct event_base *, void *); /* e.g. TLS; NULL: plain */
 static void *make_arg;
+static int draining;                /* http_drain(): no new connections or requests */
 
 static uint64_t now_ms(void)
 {
@@ -215,6 +216,12 @@ int http_conn_request(struct evhttp_request *req)
     struct http_conn *c = evcon ? conn_of_bev(evhttp_connection_get_bufferevent(evcon)) : NULL;
     if (!c)
         return 0;
+    if (draining) {
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "10");
+        http_send_error(req, 503, "the server is stopping");
+        return -1;
+    }
     if (c->refused) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
         evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
@@ -274,6 +281,15 @@ void http_conn_start(struct evhttp *srv, struct evhttp_bound_socket *bound,
     ls_metrics_source(write_metrics, NULL);
 }
 
+void http_drain(void)
+{
+    draining = 1;
+    if (listener)
+        evconnlistener_disable(listener);
+    if (accept_retry)
+        evtimer_del(accept_retry);
+}
+
 void http_conn_stop(void)
 {
     ls_metrics_source_remove(write_metrics, NULL);
@@ -288,4 +304,5 @@ void http_conn_stop(void)
         event_free(accept_retry);
     sweep_ev = kick_ev = accept_retry = NULL;
     listener = NULL;
+    draining = 0;
 }

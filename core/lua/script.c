@@ -300,6 +300,8 @@ static int read_config(struct script *s, char *err, size_t errlen)
         read_strings(L, "config.listen", &s->listen, &s->nlisten, err, errlen) != 0)
         goto out;
     lua_pop(L, 1);
+    if (read_number(L, "config", "shutdown_grace", 0, 3600, 1000, &s->shutdown_grace_ms, err, errlen) != 0)
+        goto out;
     if (lua_getfield(L, -1, "log") == LUA_TTABLE) {
         if (lua_getfield(L, -1, "level") != LUA_TNIL) {
             const char *name = lua_tostring(L, -1);
@@ -374,6 +376,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     s->tcp_idle_timeout = -1;
     s->http_max_body = -1;
     s->http_limits = http_limits_default;
+    s->shutdown_grace_ms = 5000;
     s->tcp_max_connections = TCP_DEFAULT_MAX_CONNECTIONS;
     s->tcp_max_output = TCP_DEFAULT_MAX_OUTPUT;
     s->tcp_max_output_total = TCP_DEFAULT_MAX_OUTPUT_TOTAL;

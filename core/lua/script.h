@@ -33,6 +33,7 @@ struct script {
     struct log_settings log;    /* the rest of config.log */
     struct resolve_settings dns;/* config.dns */
     double tcp_idle_timeout;    /* seconds, < 0 when absent */
+    int shutdown_grace_ms;      /* config.shutdown_grace */
     int tcp_max_connections, tcp_max_output, tcp_max_output_total; /* config.tcp caps */
     char **units;               /* names of config.units keys */
     int nunits;

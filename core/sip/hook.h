@@ -13,6 +13,9 @@ struct sip_routes {
     int (*reply)(struct sip_msg *msg);
 };
 void sip_set_routes(const struct sip_routes *r);
+/* Set when the server stops: new requests get 503 with Retry-After (after the units' on_request
+ * hooks, so retransmissions and CANCELs of transactions in flight are still handled). */
+extern int sip_draining;
 
 /* One unit's hooks (each may be NULL). */
 struct sip_hooks {

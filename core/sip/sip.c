@@ -17,6 +17,7 @@ void sip_set_routes(const struct sip_routes *r)
 {
     routes = *r;
 }
+int sip_draining;
 
 /* Answer a message the indexer could not take (a malformed header line, ...) when its first line is a
  * request line: the status line plus the Via, From, To, Call-ID and CSeq lines copied raw. */
@@ -120,6 +121,13 @@ static int request_problem(struct sip_msg *msg, const char **why, char *hdrs, si
     return 0;
 }
 
+/* The server is stopping: 503 with Retry-After, through the transaction when there is one. */
+static void refuse_draining(struct sip_msg *msg)
+{
+    proxy_reply(msg, 503, NULL, "Retry-After: 10\r\n", NULL, 0);
+    sip_hook_route_end(msg, 0); /* a unit that made a transaction for it ends it */
+}
+
 static void request_in(struct sip_msg *msg)
 {
     char method[32], hdrs[512] = "";
@@ -143,6 +151,10 @@ static void request_in(struct sip_msg *msg)
     }
     if (sip_hook_request(msg) != LS_HOOK_NEXT)
         return;
+    if (sip_draining && strcmp(method, "ACK") != 0) {
+        refuse_draining(msg);
+        return;
+    }
     if (!routes.request || !routes.request(msg)) {
         log_debug("%s dropped: the script has no on_request", method);
         stats_inc(STAT_DROPPED);

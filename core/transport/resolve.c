@@ -84,6 +84,8 @@ static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
         event_add(s->ev, NULL);
 }
 
+static int resolve_stopped; /* resolve_stop() ran: every later lookup fails at once */
+
 static int channel_get(void)
 {
     if (channel_ok && settings_dirty && !resolve_pending)
@@ -91,7 +93,7 @@ static int channel_get(void)
     if (channel_ok)
         return 0;
     settings_dirty = 0;
-    if (!transport_base)
+    if (!transport_base || resolve_stopped)
         return -1;
     static int lib;
     if (!lib && ares_library_init(ARES_LIB_INIT_ALL) != ARES_SUCCESS)
@@ -485,6 +487,12 @@ void transport_resolve_sip(const char *host, int port, enum sip_proto proto, int
 
 /* ares_destroy fails pending queries through their callbacks (ARES_EDESTRUCTION), so every
  * callback still runs once and nothing leaks. */
+void resolve_stop(void)
+{
+    resolve_stopped = 1;
+    resolve_shutdown();
+}
+
 void resolve_shutdown(void)
 {
     if (!channel_ok)

@@ -271,6 +271,11 @@ void transport_set_tcp_idle_timeout(int ms)
     transport_tcp_idle_ms = ms > 0 ? ms : 120000;
 }
 
+void transport_cancel_pending(void)
+{
+    resolve_stop();
+}
+
 void transport_set_tcp_limits(int max_connections, size_t max_output, size_t max_output_total)
 {
     if (max_connections > 0)

@@ -50,6 +50,8 @@ int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *name, con
 void tcp_shutdown(void);
 
 /* Destroy the c-ares channel; pending lookups get their callback with an error. */
+/* At shutdown, before the units stop: fail the pending lookups now and every later one at once. */
+void resolve_stop(void);
 void resolve_shutdown(void);
 
 #endif

@@ -126,6 +126,9 @@ void transport_resolve_sip(const char *host, int port, enum sip_proto proto, int
 /* The target after `failed` in a recent transport_resolve_sip() answer (for failover on a
  * timeout or transport error): 0 with *next set, -1 when there is none. */
 int transport_resolve_next(const struct sip_addr *failed, struct sip_addr *next);
+/* At shutdown, before the units stop: fail the name lookups still pending (their callbacks
+ * run now, with an error) and fail every later one at once. */
+void transport_cancel_pending(void);
 
 /* Printable "ip:port" ("[v6]:port") of sa into buf (at least 64 bytes). Returns buf. */
 char *addr_str(const struct sockaddr_storage *sa, char *buf, size_t len);

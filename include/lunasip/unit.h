@@ -79,6 +79,9 @@ struct ls_unit {
     void *metrics_arg;
     /* The script was reloaded (SIGHUP, /api/reload) and its new state is current. May be NULL. */
     void (*reload)(void);
+    /* Work in flight that a stopping server (SIGTERM) waits for, up to config.shutdown_grace
+     * (tm: transactions still waiting for their final reply). May be NULL. */
+    unsigned long (*in_flight)(void);
 };
 
 #define LS_UNIT_EXPORT(u)                                                  \

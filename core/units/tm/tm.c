@@ -292,6 +292,7 @@ static const struct ls_unit tm_unit = {
     .on_local_reply = local_reply,
     .wait_guard = can_wait,
     .metrics = metrics,
+    .in_flight = tm_tx_pending,
 };
 
 LS_UNIT_EXPORT(tm_unit)

@@ -29,7 +29,9 @@ struct tm_config {
     long wait_timer;   /* ms a completed transaction lingers to absorb retransmissions */
     long max_transactions; /* live transactions; new requests past it get 503 + Retry-After */
 };
-extern unsigned long tm_refused; /* requests answered 503 over max_transactions */
+extern unsigned long tm_refused;
+/* Transactions still waiting for a final reply (a linear scan: for shutdown). */
+unsigned long tm_tx_pending(void); /* requests answered 503 over max_transactions */
 extern struct tm_config tm_cfg;
 
 struct tm_tx;

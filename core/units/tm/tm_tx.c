@@ -255,6 +255,15 @@ void tm_tx_release(struct tm_tx *tx)
     tm_tx_unref(tx);
 }
 
+unsigned long tm_tx_pending(void)
+{
+    unsigned long n = 0;
+    for (unsigned i = 0; i < TM_HASH_SIZE; i++)
+        for (struct tm_tx *tx = table[i]; tx; tx = tx->hnext)
+            n += tx->status < 200;
+    return n;
+}
+
 void tm_tx_release_all(void)
 {
     for (unsigned i = 0; i < TM_HASH_SIZE; i++)
