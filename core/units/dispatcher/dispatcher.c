@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <lunasip/lua.h>
 #include <lunasip/dispatcher.h>
+#include <lunasip/proxy.h>
 #include <lunasip/transport.h>
 #include <lunasip/unit.h>
 #include <stdlib.h>
@@ -104,6 +105,50 @@ static int is_from(const struct sip_msg *msg, int want)
                 return s->id;
     }
     return -1;
+}
+
+static unsigned resolve_gen;  /* bumped by each ds_resolve_all: older answers are ignored */
+static int started;
+
+struct resolve_job {
+    unsigned gen;
+    int set;
+    char uri[];
+};
+
+static void dest_resolved(int err, const struct sockaddr_storage *sa, socklen_t salen, void *arg)
+{
+    struct resolve_job *job = arg;
+    struct ds_dest *d = job->gen == resolve_gen ? ds_dest_find(ds_set_find(ds_current, job->set), job->uri) : NULL;
+    if (d && !err && sa && salen <= sizeof d->addr) {
+        memcpy(&d->addr, sa, salen);
+        d->has_addr = 1;
+    } else if (d) {
+        ls_log(LS_LOG_WARN, DS_UNIT, "%s does not resolve: dispatcher.is_from will not match it", job->uri);
+    }
+    free(job);
+}
+
+void ds_resolve_all(void)
+{
+    resolve_gen++;
+    for (int i = 0; started && ds_current && i < ds_current->nsets; i++)
+        for (int j = 0; j < ds_current->sets[i].n; j++) {
+            struct ds_dest *d = &ds_current->sets[i].d[j];
+            char host[256], err[128];
+            int port;
+            enum sip_proto proto;
+            if (d->has_addr || (d->flags & DS_NODNSARES) || proxy_uri_target(d->uri, host, sizeof host, &port, &proto, err, sizeof err) != 0)
+                continue;
+            size_t len = strlen(d->uri) + 1;
+            struct resolve_job *job = malloc(sizeof *job + len);
+            if (!job)
+                return;
+            job->gen = resolve_gen;
+            job->set = ds_current->sets[i].id;
+            memcpy(job->uri, d->uri, len);
+            transport_resolve(host, port, dest_resolved, job); /* may call back at once */
+        }
 }
 
 /* dispatcher.is_from(msg [, set]) -> set id | false: the message came from a destination's
@@ -409,6 +454,8 @@ static int ds_start(char *err, size_t errlen)
 {
     if (ds_probe_start(err, errlen) != 0)
         return -1;
+    started = 1;
+    ds_resolve_all();
     int n = 0;
     for (int i = 0; i < ds_current->nsets; i++)
         n += ds_current->sets[i].n;
@@ -419,6 +466,8 @@ static int ds_start(char *err, size_t errlen)
 
 static void ds_stop(void)
 {
+    started = 0;
+    resolve_gen++;
     ds_probe_stop();
     ds_list_free(ds_current);
     ds_current = NULL;

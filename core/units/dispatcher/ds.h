@@ -33,6 +33,7 @@ extern const struct tm_api *ds_tm; /* NULL when tm is not loaded: probing is ref
 struct ds_dest {
     char *uri;
     int flags;               /* DS_* */
+    int file_flags;          /* flags as the list file gives them */
     int priority;
     int weight;              /* attrs weight, 0: none */
     json_t *attrs;           /* object: every attribute as a string */
@@ -103,6 +104,9 @@ void ds_metrics_write(struct evbuffer *out, void *arg);
 json_t *ds_list_json(void);
 
 /* dispatcher.c */
+/* Look up the addresses of ds_current's destinations (for is_from) without blocking: literals
+ * at once, names through the core's resolver; nothing before the unit started (no loop yet). */
+void ds_resolve_all(void);
 /* Log the "probing needs tm" warning, once per process. */
 void ds_warn_no_tm(void);
 

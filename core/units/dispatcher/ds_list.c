@@ -44,30 +44,6 @@ struct ds_dest *ds_dest_find(struct ds_set *s, const char *uri)
     return NULL;
 }
 
-/* The address of d's URI for is_from: literals at once, names through the system resolver
- * (the list is read at start and on reload only). */
-static void dest_resolve(struct ds_dest *d)
-{
-    char host[256], err[128];
-    int port;
-    enum sip_proto proto;
-    if (proxy_uri_target(d->uri, host, sizeof host, &port, &proto, err, sizeof err) != 0)
-        return;
-    size_t hl = strlen(host);
-    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
-    }
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM }, *res = NULL;
-    char sport[16];
-    snprintf(sport, sizeof sport, "%d", port);
-    if (getaddrinfo(host, sport, &hints, &res) != 0 || !res)
-        return;
-    memcpy(&d->addr, res->ai_addr, res->ai_addrlen);
-    d->has_addr = 1;
-    freeaddrinfo(res);
-}
-
 static int dest_attrs(struct ds_dest *d, const char *attrs, char *err, size_t errlen)
 {
     char key[64], val[512];
@@ -158,8 +134,8 @@ struct ds_list *ds_list_load(const char *path, int strict, json_t *bad, char *er
                 goto fail;
             continue;
         }
-        struct ds_dest nd = { .uri = dl.uri, .flags = dl.flags, .priority = dl.priority, .latency_ms = -1,
-                              .wrr = lineno };
+        struct ds_dest nd = { .uri = dl.uri, .flags = dl.flags, .file_flags = dl.flags, .priority = dl.priority,
+                              .latency_ms = -1, .wrr = lineno };
         if (dest_attrs(&nd, dl.attrs, why, sizeof why) != 0) {
             json_decref(nd.attrs);
             if (bad_line(path, lineno, why, strict, bad, err, errlen) != 0)
@@ -173,8 +149,6 @@ struct ds_list *ds_list_load(const char *path, int strict, json_t *bad, char *er
         struct ds_dest *d = &s->d[s->n++];
         *d = nd;
         d->uri = strdup(dl.uri);
-        if (!(d->flags & DS_NODNSARES))
-            dest_resolve(d);
     }
     if (ferror(f)) {
         snprintf(err, errlen, "%s: read error", path);
@@ -208,19 +182,32 @@ int ds_reload(json_t *bad, char *err, size_t errlen)
     if (!l)
         return -1;
     ds_list_strip_probing(l);
-    /* keep what was measured about destinations that stay */
+    /* Keep the runtime state of destinations that stay: what was measured, and the flags and
+     * counters set by probing or the API unless the file changed that destination's flags. */
     for (int i = 0; i < l->nsets; i++) {
         struct ds_set *old = ds_set_find(ds_current, l->sets[i].id);
         if (old)
             l->sets[i].rr = old->rr;
         for (int j = 0; j < l->sets[i].n; j++) {
             struct ds_dest *d = &l->sets[i].d[j], *o = ds_dest_find(old, d->uri);
-            if (o)
-                d->latency_ms = o->latency_ms;
+            if (!o)
+                continue;
+            d->latency_ms = o->latency_ms;
+            d->probing = o->probing;
+            if (d->file_flags == o->file_flags) {
+                d->flags = o->flags;
+                d->fails = o->fails;
+                d->oks = o->oks;
+            }
+            if (o->has_addr && !strcmp(d->uri, o->uri)) {
+                d->addr = o->addr;
+                d->has_addr = 1;
+            }
         }
     }
     ds_list_free(ds_current);
     ds_current = l;
+    ds_resolve_all();
     return 0;
 }
 

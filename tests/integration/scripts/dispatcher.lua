@@ -5,6 +5,7 @@
 --   DS_NO_TM     set: do not load tm
 --   DS_ALG       algorithm for SIP requests (default round-robin); DS_SET (default 1)
 --   DS_NO_RR     set: do not record-route, select a destination for every request (ACK and BYE too)
+-- A SIP request with an X-Is-From header gets "200 is_from <dispatcher.is_from(msg)>".
 -- HTTP routes (on_http, the request is SIP-shaped so dispatcher.select works on it):
 --   /select?set=&alg=&n=&ruri=   select n times (default 1): {"du": last du or false, "counts": {du = n}};
 --                                ruri: the R-URI to set first (for hash-ruri)
@@ -44,6 +45,7 @@ function on_request(msg)
     return
   end
   if not NO_RR and msg:loose_route() then return tm.relay(msg) end
+  if msg:header("X-Is-From") then return msg:reply(200, "is_from " .. tostring(dispatcher.is_from(msg))) end
   if sip.is_myself(msg.ruri) and msg.method == "OPTIONS" then return msg:reply(200) end
   if msg.method == "ACK" and not NO_RR then return tm.relay(msg) end
   if msg.method == "INVITE" and not NO_RR then msg:record_route() end
