@@ -6,6 +6,8 @@ set -euo pipefail
 PACKAGES=(
     # build
     build-essential cmake pkg-config
+    # fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+    clang libclang-rt-14-dev
     liblua5.4-dev libevent-dev libosip2-dev
     libjansson-dev lua-cjson libssl-dev
     # tests: sipp, curl, ss (iproute2), ps (procps), python3 for the raw SIP peer

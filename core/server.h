@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <lunasip/unit.h> /* server_base(), server_script_path() */
 
+
 struct server_options {
     const char *script;        /* -f, or NULL */
     const char **listen;       /* -l entries (override config.listen) */
