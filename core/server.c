@@ -90,6 +90,7 @@ static void apply_settings(const struct script *s)
             log_error("config.tls: %s (TLS contexts unchanged)", err);
     }
     http_limits = s->http_limits;
+    coro_budget_ms = s->route_ms;
     long budget = fd_budget(), tcp_max = s->tcp_max_connections;
     if (http_limits.max_connections + tcp_max > budget) {
         if (http_limits.max_connections > budget / 4)
@@ -131,12 +132,49 @@ int server_check(const struct server_options *o)
     return 0;
 }
 
+static int same_strings(char **a, int na, char **b, int nb)
+{
+    if (na != nb)
+        return 0;
+    for (int i = 0; i < na; i++) {
+        int found = 0;
+        for (int j = 0; j < nb && !found; j++)
+            found = !strcmp(a[i], b[j]);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+/* What a reload from old to s would change that only a restart applies, or NULL. */
+static const char *restart_needed(const struct script *old, const struct script *s)
+{
+    if (!old)
+        return NULL;
+    if (!same_strings(old->units, old->nunits, s->units, s->nunits))
+        return "config.units";
+    if (!opts.nlisten && !same_strings(old->listen, old->nlisten, s->listen, s->nlisten))
+        return "config.listen";
+    if ((old->http_listen || s->http_listen) &&
+        (!old->http_listen || !s->http_listen || strcmp(old->http_listen, s->http_listen)))
+        return "config.http.listen";
+    return NULL;
+}
+
 int server_reload(char *err, size_t errlen)
 {
     notify_reloading();
     struct script *s = script_load(script_path, err, errlen);
     if (!s) {
         log_error("reload failed, the old script stays: %s", err);
+        notify_send("READY=1");
+        return -1;
+    }
+    const char *why = restart_needed(script_current, s);
+    if (why) {
+        snprintf(err, errlen, "%s changed: that needs a restart (the old script stays)", why);
+        log_error("reload refused: %s", err);
+        script_unref(s);
         notify_send("READY=1");
         return -1;
     }
@@ -249,7 +287,15 @@ int server_run(const struct server_options *o)
         log_error("%s", err);
         goto out;
     }
-    unit_open_lua(s->L); /* the script was loaded before its units */
+    /* The units are known from config.units only once the script ran: load it again, so its
+     * main chunk sees them (`local relay = tm.relay`), as it does on every reload. */
+    struct script *again = script_load(script_path, err, sizeof err);
+    if (!again) {
+        log_error("cannot load %s: %s", script_path ? script_path : "default.lua", err);
+        goto out;
+    }
+    script_unref(s);
+    s = again;
     const char **listen = opts.nlisten ? opts.listen : s->nlisten ? (const char **)s->listen : default_listen;
     int nlisten = opts.nlisten ? opts.nlisten : s->nlisten ? s->nlisten : 2;
     for (int i = 0; i < nlisten; i++) {
@@ -300,12 +346,13 @@ out:
         event_free(drain_ev);
     drain_ev = NULL;
     http_stop(); /* cancels the routes of pending HTTP requests, so before coro_cancel_all */
+    script_activate(NULL); /* its timers stop; its state closes with its last coroutine */
     coro_cancel_all();
     transport_cancel_pending();
+    coro_cancel_all(); /* any the failed lookups started */
     if (s)
         script_unref(s);
-    script_activate(NULL); /* closes the Lua state: no unit function is referenced after this */
-    unit_unload_all();
+    unit_unload_all(); /* the units drop their references to the script: its state closes */
     transport_shutdown();
     for (int i = 0; i < 3; i++)
         if (sigs[i])

@@ -14,6 +14,7 @@ static const char *stat_names[STAT__COUNT] = {
     [STAT_TCP_CONNECTIONS] = "tcp_connections", [STAT_TLS_ERRORS] = "tls_errors",
     [STAT_TCP_REFUSED] = "tcp_refused",
     [STAT_TCP_OVERFLOW] = "tcp_overflow",
+    [STAT_LUA_STATES] = "lua_states",
 };
 
 static const char *method_names[SM__COUNT] = {

@@ -18,6 +18,7 @@ enum stat_id {
     STAT_TLS_ERRORS,       /* TLS handshakes that failed (either side) */
     STAT_TCP_REFUSED,      /* inbound TCP connections closed at once over config.tcp.max_connections */
     STAT_TCP_OVERFLOW,     /* TCP connections closed because their peer did not read */
+    STAT_LUA_STATES,       /* script Lua states open (the current one and retired ones still in use) */
     STAT__COUNT
 };
 

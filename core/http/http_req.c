@@ -444,11 +444,8 @@ static void watch_start(struct http_req *hr)
 int http_route_run(struct evhttp_request *req)
 {
     lua_State *L = script_current ? script_current->L : NULL;
-    if (!L || lua_getglobal(L, "on_http") != LUA_TFUNCTION) {
-        if (L)
-            lua_pop(L, 1);
+    if (!L || !script_route(L, "on_http"))
         return 0;
-    }
     lua_pop(L, 1);
     struct http_req *hr = hr_new(req);
     if (!hr) {

@@ -64,6 +64,7 @@ static const struct {
     { STAT_TCP_CONNECTIONS, "lunasip_sip_tcp_connections", "gauge", "SIP TCP connections open." },
     { STAT_TLS_ERRORS, "lunasip_tls_handshake_errors_total", "counter", "TLS handshakes that failed (SIP and HTTPS)." },
     { STAT_TCP_REFUSED, "lunasip_sip_tcp_refused_total", "counter", "SIP TCP connections closed at once over config.tcp.max_connections." },
+    { STAT_LUA_STATES, "lunasip_lua_states", "gauge", "Script Lua states open (a reloaded one closes with its last route)." },
     { STAT_TCP_OVERFLOW, "lunasip_sip_tcp_overflow_total", "counter", "SIP TCP connections closed because the peer did not read (config.tcp.max_output*)." },
 };
 

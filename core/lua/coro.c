@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct coro {
     struct script *s;
@@ -22,8 +23,14 @@ struct coro {
     coro_cancel_fn cancel_wait; /* set while suspended */
     void *wait_data;
     int running;             /* inside lua_resume */
+    int over;                /* past its CPU budget in this resume: every instruction raises */
+    struct timespec started; /* thread CPU time at the start of this resume */
     struct coro *prev, *next;/* all live coroutines */
 };
+
+int coro_budget_ms = 500;  /* config.limits.route_ms */
+
+#define CORO_HOOK_COUNT 10000 /* VM instructions between two looks at the CPU clock */
 
 static int alive;          /* coroutines not yet finished */
 static struct coro *live;  /* list of live coroutines */
@@ -41,6 +48,20 @@ enum coro_kind coro_kind(const struct coro *c) { return c->kind; }
 struct sip_msg *coro_msg(const struct coro *c) { return c->msg; }
 void *coro_data(const struct coro *c) { return c->data; }
 int coro_count(void) { return alive; }
+int coro_waiting(const struct coro *c) { return c->cancel_wait != NULL; }
+
+void coro_cancel_detached(struct script *s)
+{
+    struct coro *c = live;
+    while (c) {
+        if (c->s == s && !c->running && (c->kind == CORO_SPAWN || c->kind == CORO_TIMER || c->kind == CORO_START)) {
+            coro_cancel(c); /* its cancel hook may end others too: start over */
+            c = live;
+        } else {
+            c = c->next;
+        }
+    }
+}
 
 void coro_set_done(struct coro *c, coro_done_fn done, void *data)
 {
@@ -106,6 +127,31 @@ struct coro *coro_check_wait(lua_State *L, const char *what)
     return c;
 }
 
+static long cpu_ms_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Count hook of every route thread (threads made by coroutine.create inherit it). Past the
+ * budget it raises at every instruction from then on, so a pcall in the route cannot swallow
+ * the error: the route ends. */
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    struct coro *c = coro_of(L);
+    if (!c || !c->running)
+        return;
+    if (!c->over && cpu_ms_since(&c->started) < coro_budget_ms)
+        return;
+    if (!c->over) {
+        c->over = 1;
+        lua_sethook(c->L, budget_hook, LUA_MASKCOUNT, 1);
+    }
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "the route used more than its CPU budget of %d ms (config.limits.route_ms)", coro_budget_ms);
+}
+
 struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg)
 {
     struct coro *c = calloc(1, sizeof *c);
@@ -127,6 +173,7 @@ struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg
         c->ref = luaL_ref(s->L, LUA_REGISTRYINDEX);
     }
     *(struct coro **)lua_getextraspace(c->L) = c;
+    lua_sethook(c->L, budget_hook, LUA_MASKCOUNT, CORO_HOOK_COUNT);
     alive++;
     c->next = live;
     if (live)
@@ -185,8 +232,14 @@ enum coro_status coro_resume(struct coro *c, lua_State *from, int nargs)
     c->cancel_wait = NULL;
     c->wait_data = NULL;
     c->running = 1;
+    c->over = 0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c->started);
+    int enforced = script_mem_enforce(1);
     int rc = lua_resume(c->L, from, nargs, &nres);
+    script_mem_enforce(enforced);
     c->running = 0;
+    if (c->over)
+        lua_sethook(c->L, budget_hook, LUA_MASKCOUNT, CORO_HOOK_COUNT);
     if (rc == LUA_YIELD) {
         lua_pop(c->L, nres);
         if (!c->cancel_wait) {
@@ -196,6 +249,10 @@ enum coro_status coro_resume(struct coro *c, lua_State *from, int nargs)
         } else {
             return CORO_WAITING;
         }
+    }
+    if (c->cancel_wait) { /* it ended with a wait armed (e.g. an error after arming): undo it */
+        c->cancel_wait(c, c->wait_data);
+        c->cancel_wait = NULL;
     }
     enum coro_status st = CORO_DONE;
     const char *err = NULL;

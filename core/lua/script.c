@@ -4,12 +4,14 @@
 #include "log.h"
 #include <lunasip/lua.h>
 #include <lunasip/transport.h>
+#include "stats.h"
 #include <lunasip/loop.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 extern const char lunasip_default_script[];
 
@@ -28,10 +30,13 @@ struct script_timer {
     int fnref;       /* registry reference to the Lua function */
     int repeat;      /* sip.every */
     unsigned long id;/* handle given to Lua */
+    struct coro *tick; /* sip.every: the tick still running, whose end clears this */
 };
 
 static void timer_free(struct script_timer *t)
 {
+    if (t->tick)
+        coro_set_done(t->tick, NULL, NULL);
     for (struct script_timer **p = &t->s->timers; *p; p = &(*p)->next)
         if (*p == t) {
             *p = t->next;
@@ -40,6 +45,40 @@ static void timer_free(struct script_timer *t)
     event_free(t->ev);
     luaL_unref(t->s->L, LUA_REGISTRYINDEX, t->fnref);
     free(t);
+}
+
+static int mem_enforced;
+static time_t mem_logged;
+
+int script_mem_enforce(int on)
+{
+    int was = mem_enforced;
+    mem_enforced = on;
+    return was;
+}
+
+/* lua_Alloc of every script state: counts its bytes and refuses growth past its ceiling. */
+static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct script *s = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        s->mem -= old;
+        return NULL;
+    }
+    if (nsize > old && mem_enforced && s->mem_limit && s->mem - old + nsize > s->mem_limit) {
+        if (time(NULL) != mem_logged) {
+            mem_logged = time(NULL);
+            log_warn("Lua memory ceiling reached (config.limits.lua_memory_mb = %zu): the allocation fails",
+                     s->mem_limit >> 20);
+        }
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p)
+        s->mem = s->mem - old + nsize;
+    return p;
 }
 
 struct script *script_ref(struct script *s)
@@ -54,8 +93,10 @@ static void script_free(struct script *s)
 {
     while (s->timers)
         timer_free(s->timers);
-    if (s->L)
+    if (s->L) {
         lua_close(s->L);
+        stats_dec(STAT_LUA_STATES);
+    }
     for (int i = 0; i < s->nlisten; i++)
         free(s->listen[i]);
     for (int i = 0; i < s->nunits; i++)
@@ -302,6 +343,17 @@ static int read_config(struct script *s, char *err, size_t errlen)
     lua_pop(L, 1);
     if (read_number(L, "config", "shutdown_grace", 0, 3600, 1000, &s->shutdown_grace_ms, err, errlen) != 0)
         goto out;
+    if (lua_getfield(L, -1, "limits") == LUA_TTABLE) {
+        int mb = (int)(s->mem_limit >> 20);
+        if (read_number(L, "config.limits", "route_ms", 1, 3600000, 1, &s->route_ms, err, errlen) ||
+            read_number(L, "config.limits", "lua_memory_mb", 1, 1 << 20, 1, &mb, err, errlen))
+            goto out;
+        s->mem_limit = (size_t)mb << 20;
+    } else if (!lua_isnil(L, -1)) {
+        snprintf(err, errlen, "config.limits must be a table { route_ms = 500, lua_memory_mb = 256 }");
+        goto out;
+    }
+    lua_pop(L, 1);
     if (lua_getfield(L, -1, "log") == LUA_TTABLE) {
         if (lua_getfield(L, -1, "level") != LUA_TNIL) {
             const char *name = lua_tostring(L, -1);
@@ -366,6 +418,44 @@ out:
     return rc;
 }
 
+/* read_config() runs in protected mode: a config table (or _G) whose metamethods raise gives a
+ * load error, not a panic. */
+struct config_call {
+    struct script *s;
+    char *err;
+    size_t errlen;
+    int rc;
+};
+
+static int read_config_protected(lua_State *L)
+{
+    struct config_call *cc = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    cc->rc = read_config(cc->s, cc->err, cc->errlen);
+    return 0;
+}
+
+static int script_panic(lua_State *L)
+{
+    log_error("Lua panic (unprotected error): %s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "?");
+    abort();
+}
+
+/* The main chunk gets the same CPU budget as one route resume, ten times over (config.limits is
+ * not read yet): a script whose top level never ends fails to load instead of hanging. */
+static struct timespec chunk_started;
+
+static void chunk_hook(lua_State *L, lua_Debug *ar)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    long ms = (long)(now.tv_sec - chunk_started.tv_sec) * 1000 + (now.tv_nsec - chunk_started.tv_nsec) / 1000000;
+    if (ms > 10L * coro_budget_ms) {
+        lua_sethook(L, chunk_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "the script's main chunk used more than %ld ms of CPU", 10L * coro_budget_ms);
+    }
+}
+
 struct script *script_load(const char *path, char *err, size_t errlen)
 {
     struct script *s = calloc(1, sizeof *s);
@@ -381,13 +471,21 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     s->tcp_max_output = TCP_DEFAULT_MAX_OUTPUT;
     s->tcp_max_output_total = TCP_DEFAULT_MAX_OUTPUT_TOTAL;
     s->path = path ? strdup(path) : NULL;
-    s->L = luaL_newstate();
+    s->route_ms = 500;
+    s->mem_limit = (size_t)256 << 20;
+    s->L = lua_newstate(script_alloc, s);
+    if (s->L) {
+        stats_inc(STAT_LUA_STATES);
+        *(struct coro **)lua_getextraspace(s->L) = NULL; /* copied into every coroutine.create thread */
+        lua_atpanic(s->L, script_panic);
+    }
     if (!s->L) {
         snprintf(err, errlen, "cannot create a Lua state");
         script_free(s);
         return NULL;
     }
     luaL_openlibs(s->L);
+    lua_co_open(s->L);
     lua_pushlightuserdata(s->L, s);
     lua_setfield(s->L, LUA_REGISTRYINDEX, "lunasip.script");
     for (const script_open_fn *open = openers; open && *open; open++)
@@ -396,15 +494,29 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     int rc = path ? luaL_loadfilex(s->L, path, "t")
                   : luaL_loadbufferx(s->L, lunasip_default_script, strlen(lunasip_default_script),
                                      "=default.lua", "t");
-    if (rc == LUA_OK)
+    if (rc == LUA_OK) {
+        int enforced = script_mem_enforce(1);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &chunk_started);
+        lua_sethook(s->L, chunk_hook, LUA_MASKCOUNT, 10000);
         rc = lua_pcall(s->L, 0, 0, 1);
+        lua_sethook(s->L, NULL, 0, 0);
+        script_mem_enforce(enforced);
+    }
     if (rc != LUA_OK) {
         snprintf(err, errlen, "%s", lua_tostring(s->L, -1) ? lua_tostring(s->L, -1) : "cannot load script");
         script_free(s);
         return NULL;
     }
     lua_settop(s->L, 0);
-    if (read_config(s, err, errlen) != 0) {
+    struct config_call cc = { s, err, errlen, -1 };
+    lua_pushcfunction(s->L, read_config_protected);
+    lua_pushlightuserdata(s->L, &cc);
+    if (lua_pcall(s->L, 1, 0, 0) != LUA_OK) {
+        snprintf(err, errlen, "reading config: %s", lua_tostring(s->L, -1) ? lua_tostring(s->L, -1) : "error");
+        cc.rc = -1;
+    }
+    lua_settop(s->L, 0);
+    if (cc.rc != 0) {
         script_free(s);
         return NULL;
     }
@@ -415,13 +527,21 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     return s;
 }
 
+/* t[key] without metamethods, t on top of L; pushes the value and returns its type. */
+static int lua_rawget_str(lua_State *L, const char *key)
+{
+    lua_pushstring(L, key);
+    return lua_rawget(L, -2);
+}
+
 void script_push_unit_params(struct script *s, const char *name)
 {
     lua_State *L = s->L;
     int top = lua_gettop(L);
     lua_pushnil(L);
-    if (lua_getglobal(L, "config") == LUA_TTABLE && lua_getfield(L, -1, "units") == LUA_TTABLE) {
-        lua_getfield(L, -1, name);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    if (lua_rawget_str(L, "config") == LUA_TTABLE && lua_rawget_str(L, "units") == LUA_TTABLE) {
+        lua_rawget_str(L, name);
         lua_replace(L, top + 1);
     }
     lua_settop(L, top + 1);
@@ -437,7 +557,10 @@ struct script *script_of(lua_State *L)
 
 int script_route(lua_State *L, const char *name)
 {
-    if (lua_getglobal(L, name) == LUA_TFUNCTION)
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    int t = lua_rawget_str(L, name);
+    lua_remove(L, -2);
+    if (t == LUA_TFUNCTION)
         return 1;
     lua_pop(L, 1);
     return 0;
@@ -451,17 +574,32 @@ void script_activate(struct script *s)
         return;
     while (old->timers)
         timer_free(old->timers);
+    coro_cancel_detached(old); /* its spawned loops and timer ticks stop; requests in flight go on */
     script_unref(old); /* its state closes when no coroutine runs in it any more */
+}
+
+static void tick_done(struct coro *c, enum coro_status st, const char *err)
+{
+    struct script_timer *t = coro_data(c);
+    t->tick = NULL;
 }
 
 static void timer_fired(evutil_socket_t fd, short what, void *arg)
 {
     struct script_timer *t = arg;
     struct script *s = t->s;
+    if (t->tick) {
+        log_debug("sip.every: the previous tick still runs, this one is skipped");
+        return;
+    }
     struct coro *c = coro_new(s, CORO_TIMER, NULL);
     lua_rawgeti(coro_L(c), LUA_REGISTRYINDEX, t->fnref);
-    if (!t->repeat)
+    if (!t->repeat) {
         timer_free(t);
+    } else {
+        t->tick = c;
+        coro_set_done(c, tick_done, t);
+    }
     coro_resume(c, NULL, 0);
 }
 

@@ -26,6 +26,8 @@ struct script {
     char *path;                 /* NULL for the embedded default */
     int refs;                   /* the current-script slot, live coroutines and timers */
     struct script_timer *timers;/* sip.after / sip.every timers (cancelled when retired) */
+    size_t mem, mem_limit;      /* bytes the Lua state holds; config.limits.lua_memory_mb */
+    int route_ms;               /* config.limits.route_ms */
     /* from `config` */
     char **listen;              /* config.listen entries */
     int nlisten;
@@ -80,7 +82,16 @@ void script_activate(struct script *s);
 /* The script whose Lua state L (or a thread of it) is. */
 struct script *script_of(lua_State *L);
 
-/* Push the global route function name on L; returns 1 when it is a function (else pushes nothing). */
+/* While on (1), allocations past a state's config.limits.lua_memory_mb fail (a Lua "not enough
+ * memory" error in the route); off outside Lua code, so C calls into the API never see it.
+ * Returns the previous value. */
+int script_mem_enforce(int on);
+
+/* lua_co.c: coroutine.resume/wrap that let a user coroutine wait inside a route. */
+void lua_co_open(lua_State *L);
+
+/* Push the global route function name on L (a raw lookup: a metatable on _G cannot raise);
+ * returns 1 when it is a function (else pushes nothing). */
 int script_route(lua_State *L, const char *name);
 
 /* Read the TLS table on top of L into tls (what names it in errors: "config.tls").

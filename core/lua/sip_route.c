@@ -11,11 +11,9 @@
 
 int sip_route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, coro_done_fn done)
 {
-    lua_State *L = script_current->L;
-    int exists = lua_getglobal(L, name) == LUA_TFUNCTION;
-    lua_pop(L, 1);
-    if (!exists)
+    if (!script_route(script_current->L, name)) /* raw: a strict _G cannot raise here */
         return 0;
+    lua_pop(script_current->L, 1);
     struct coro *c = coro_new(script_current, kind, msg);
     script_route(coro_L(c), name);
     lua_msg_push(coro_L(c), msg);

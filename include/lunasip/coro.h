@@ -49,6 +49,17 @@ struct coro *coro_of(lua_State *L);
 /* Coroutines started and not yet finished. */
 int coro_count(void);
 
+/* Whether c armed a wait (coro_wait) since it was last resumed. */
+int coro_waiting(const struct coro *c);
+
+/* CPU milliseconds one resume of a route may use (config.limits.route_ms); past it the route
+ * ends with an error that pcall cannot swallow. */
+extern int coro_budget_ms;
+
+/* Cancel the suspended coroutines of script s that no request waits for (sip.spawn, timer
+ * ticks, on_start): done when s is replaced by a reload. */
+void coro_cancel_detached(struct script *s);
+
 /* The one "can the caller wait here" check, for every C function that suspends a route. The
  * coroutine running L when it may suspend now: L is a running route, timer or spawned
  * coroutine, lua_isyieldable(L) (no C call boundary such as a metamethod or a sort comparator
