@@ -14,8 +14,8 @@
  *   HEADERS  first byte of a request seen, no empty line yet  header_timeout
  *   BODY     headers complete, request not yet handed to us   body_timeout
  *   BUSY     the request is being answered (routes have their own limits)
- * A connection past its deadline is closed. Over max_connections a new connection is closed at
- * once (or answered 503 if its request was read first). Both are counted in /metrics. */
+ * A connection past its deadline is closed. Over max_connections the connection waiting longest without a request in progress is closed to make room (or, when all
+ * are busy, the new one; answered 503 if its request was read first). Both are counted. */
 #include "http/http.h"
 #include "log.h"
 #include "server.h"
@@ -55,6 +55,7 @@ static struct evconnlistener *listener;
 static struct bufferevent *(*make_bev)(struct event_base *, void *); /* e.g. TLS; NULL: plain */
 static void *make_arg;
 static int draining;                /* http_drain(): no new connections or requests */
+static time_t refused_logged;       /* the cap's log line, at most once a second */
 
 static uint64_t now_ms(void)
 {
@@ -191,14 +192,25 @@ static struct bufferevent *new_conn(struct event_base *base, void *arg)
         conns->prev = c;
     conns = c;
     if (http_conn_open >= (unsigned)http_limits.max_connections) {
-        c->refused = 1;
+        /* Make room by closing the connection that has waited longest without a request being
+         * answered on it (idle keep-alive first, then slow senders); only when every one is
+         * busy is the new one refused. So slow clients cannot lock normal ones out. */
+        struct http_conn *victim = NULL;
+        for (struct http_conn *o = conns->next; o; o = o->next)
+            if (!o->refused && o->phase != PH_BUSY && o->phase != PH_BODY && conn_evcon(o) &&
+                (!victim || (o->phase == PH_IDLE) > (victim->phase == PH_IDLE) ||
+                 ((o->phase == PH_IDLE) == (victim->phase == PH_IDLE) && o->since_ms < victim->since_ms)))
+                victim = o;
+        (victim ? victim : c)->refused = 1; /* counted until the sweep; closed at the next turn */
         http_conn_refused++;
-        log_warn("http: %u connections open (config.http.max_connections): new connection refused",
-                 http_conn_open);
+        if (time(NULL) != refused_logged) { /* at most once a second */
+            refused_logged = time(NULL);
+            log_warn("http: %u connections open (config.http.max_connections): %s", http_conn_open,
+                     victim ? "the oldest waiting one is closed" : "all are busy, the new one is refused");
+        }
         event_active(kick_ev, EV_TIMEOUT, 0);
-    } else {
-        http_conn_open++;
     }
+    http_conn_open++;
     return bev;
 }
 
