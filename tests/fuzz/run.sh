@@ -18,7 +18,7 @@ for t in "${targets[@]}"; do
     "$bin" "$work" "$here/corpus/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$art/$t-" -print_final_stats=1 >"$art/$t.log" 2>&1
     rc=$?
-    runs=$(awk -F: '/stat::number_of_executed_units/{gsub(/ /,"",$2); print $2}' "$art/$t.log")
+    runs=$(awk '/stat::number_of_executed_units/{print $2}' "$art/$t.log")
     cov=$(grep -oE 'cov: [0-9]+' "$art/$t.log" | tail -1)
     if [ $rc -ne 0 ]; then
         echo "FUZZ FAIL: $t (exit $rc, ${runs:-?} runs): see $art/$t.log" >&2
