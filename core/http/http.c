@@ -122,19 +122,6 @@ int ls_http_error(json_t **reply, int status, const char *fmt, ...)
 }
 
 
-int http_is_loopback(const char *listen)
-{
-    char host[128], err[64];
-    int port;
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (transport_parse_hostport(listen, host, sizeof host, &port, err, sizeof err) != 0)
-        return 0;
-    if (inet_pton(AF_INET, host, &a4) == 1)
-        return (ntohl(a4.s_addr) >> 24) == 127;
-    return (inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6)) || !strcmp(host, "localhost");
-}
-
 /* Constant time in the token's length: the comparison does not stop at the first mismatch. */
 static int token_ok(struct evhttp_request *req)
 {

@@ -6,6 +6,7 @@
 #include <lua.h>
 #include <jansson.h>
 #include <lunasip/http.h>
+#include "lua/script.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,17 +22,7 @@ struct ssl_ctx_st;
  * unit may take or remove it, http_stop() drops it. Returns 0 or -1. */
 int http_route_builtin(const char *method, const char *path, ls_http_handler fn, void *arg);
 /* config.http limits (http_conn.c); settings follow each (re)load of the script. */
-#define HTTP_DEFAULT_MAX_CONNECTIONS 256
-#define HTTP_DEFAULT_MAX_ROUTES 128
-struct http_limits {
-    int max_connections;   /* open connections; more are closed at once */
-    int max_routes;        /* on_http routes running; more requests get 503 */
-    int header_timeout_ms; /* first byte of a request to the end of its headers */
-    int body_timeout_ms;   /* end of the headers to the end of the body */
-    int idle_timeout_ms;   /* a connection waiting for its (next) request */
-};
-extern struct http_limits http_limits;               /* in force */
-extern const struct http_limits http_limits_default;
+extern struct http_limits http_limits; /* in force (struct in lua/script.h, read from config.http) */
 extern unsigned http_conn_open;
 extern uint64_t http_conn_refused, http_conn_timeouts, http_routes_refused;
 /* Track the connections of srv (before any is accepted); http_conn_stop() after evhttp_free.
@@ -56,9 +47,6 @@ int http_parse_listen(const char *spec, char *host, size_t hostlen, int *port, c
 /* Serve HTTPS with ctx (config.http.tls; the server keeps the reference) from the next
  * http_start(); NULL: plain HTTP. */
 void http_set_tls(struct ssl_ctx_st *ctx);
-/* Whether the address of a config.http.listen spec is a loopback one (127.0.0.0/8, ::1,
- * localhost). */
-int http_is_loopback(const char *spec);
 
 /* Listen on spec (config.http.listen). Returns 0, or -1 with the reason in err. */
 int http_start(struct event_base *base, const char *spec, char *err, size_t errlen);

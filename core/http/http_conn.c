@@ -18,7 +18,7 @@
  * are busy, the new one; answered 503 if its request was read first). Both are counted. */
 #include "http/http.h"
 #include "log.h"
-#include "server.h"
+#include "loop.h"
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -40,10 +40,7 @@ struct http_conn {
     unsigned refused : 1;           /* over the cap: closed at the next turn of the loop */
 };
 
-#define LIMITS_DEFAULT { .max_connections = HTTP_DEFAULT_MAX_CONNECTIONS, .max_routes = HTTP_DEFAULT_MAX_ROUTES, \
-                         .header_timeout_ms = 10000, .body_timeout_ms = 30000, .idle_timeout_ms = 60000 }
-const struct http_limits http_limits_default = LIMITS_DEFAULT;
-struct http_limits http_limits = LIMITS_DEFAULT;
+struct http_limits http_limits = HTTP_LIMITS_DEFAULT;
 unsigned http_conn_open;            /* connections evhttp still owns */
 uint64_t http_conn_refused;         /* connections closed at once over max_connections */
 uint64_t http_conn_timeouts;        /* connections closed past a phase deadline */

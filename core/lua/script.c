@@ -202,13 +202,13 @@ static int read_http(struct script *s, lua_State *L, char *err, size_t errlen)
     if (t == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
         s->http_token = strdup(lua_tostring(L, -1));
     } else if (t == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-        if (s->http_listen && !http_is_loopback(s->http_listen))
+        if (s->http_listen && !transport_hostport_is_loopback(s->http_listen))
             log_warn("config.http.token = false: /api and /metrics on %s are open to anyone who can reach it",
                      s->http_listen);
     } else if (t != LUA_TNIL) {
         snprintf(err, errlen, "config.http.token must be a non-empty string (or false: no token)");
         goto out;
-    } else if (s->http_listen && !http_is_loopback(s->http_listen)) {
+    } else if (s->http_listen && !transport_hostport_is_loopback(s->http_listen)) {
         snprintf(err, errlen, "config.http.listen = \"%s\" is not a loopback address: set config.http.token "
                               "(or token = false to serve /api and /metrics to anyone)", s->http_listen);
         goto out;
@@ -465,7 +465,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
     s->dns = RESOLVE_SETTINGS_DEFAULT;
     s->tcp_idle_timeout = -1;
     s->http_max_body = -1;
-    s->http_limits = http_limits_default;
+    s->http_limits = (struct http_limits)HTTP_LIMITS_DEFAULT;
     s->shutdown_grace_ms = 5000;
     s->tcp_max_connections = TCP_DEFAULT_MAX_CONNECTIONS;
     s->tcp_max_output = TCP_DEFAULT_MAX_OUTPUT;

@@ -8,9 +8,21 @@
 #include <lua.h>
 #include <stdio.h>
 #include <lunasip/coro.h>
-#include "http/http.h"
 
 struct script_timer;
+
+/* config.http connection caps and timeouts, applied by core/http (http_conn.c). */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 256
+#define HTTP_DEFAULT_MAX_ROUTES 128
+struct http_limits {
+    int max_connections;   /* open connections; past it the longest waiting one is closed */
+    int max_routes;        /* on_http routes running; more requests get 503 */
+    int header_timeout_ms; /* first byte of a request to the end of its headers */
+    int body_timeout_ms;   /* end of the headers to the end of the body */
+    int idle_timeout_ms;   /* a connection waiting for its (next) request */
+};
+#define HTTP_LIMITS_DEFAULT { .max_connections = HTTP_DEFAULT_MAX_CONNECTIONS, .max_routes = HTTP_DEFAULT_MAX_ROUTES, \
+                              .header_timeout_ms = 10000, .body_timeout_ms = 30000, .idle_timeout_ms = 60000 }
 struct tls_settings;
 
 /* config.tls or config.http.tls (paths resolved against the script's folder). */

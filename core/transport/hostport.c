@@ -1,5 +1,6 @@
 /* host:port parsing for listen settings (core/transport/hostport.h). */
 #include "transport/hostport.h"
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,4 +34,17 @@ int transport_parse_hostport(const char *spec, char *host, size_t hostlen, int *
     }
     *port = (int)v;
     return 0;
+}
+
+int transport_hostport_is_loopback(const char *spec)
+{
+    char host[128], err[64];
+    int port;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (transport_parse_hostport(spec, host, sizeof host, &port, err, sizeof err) != 0)
+        return 0;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return (inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6)) || !strcmp(host, "localhost");
 }
