@@ -1,6 +1,8 @@
 #include "fuzz_common.h"
 #include "log.h"
 #include "lua/script.h"
+#include "http/http.h"
+#include <lunasip/lua.h>
 #include "loop.h"
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -42,7 +44,12 @@ struct event_base *fuzz_init(const char *script)
     char err[1024];
     if (base)
         return base;
+    static const script_open_fn bindings[] = { /* as core/server.c, without units */
+        lua_msg_open, lua_sip_open, lua_http_req_open, lua_http_client_open, NULL,
+    };
     log_set_level(getenv("FUZZ_VERBOSE") ? LS_LOG_DEBUG : -1);
+    script_set_openers(bindings);
+    sip_route_init();
     sipmsg_init();
     base = event_base_new();
     loop_set_base(base);
