@@ -102,6 +102,8 @@ void reg_msg_source(struct sip_msg *msg, struct sip_addr *src, uint64_t *conn_id
 int reg_uri_equal(const char *a, const char *b);
 /* True when the host:port of uri is not the address src (the phone is behind a NAT). */
 int reg_uri_natted(const char *uri, const struct sip_addr *src);
+/* The URI of the first Path value "<sip:a;lr>,..." (malloc'd), or NULL. */
+char *reg_path_first_uri(const char *path);
 /* Send msg to b: R-URI = contact, msg.du = the first Path hop or the received address when
  * natted, Path values as Route headers on top. 0 or -1. */
 int reg_msg_target(struct sip_msg *msg, const struct reg_binding *b);

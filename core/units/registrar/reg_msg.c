@@ -211,8 +211,7 @@ int reg_uri_natted(const char *uri, const struct sip_addr *src)
     return PROTO_STREAM(src->proto); /* a name: only a TCP/TLS/WS phone needs its own connection */
 }
 
-/* The URI of the first Path value (malloc'd), or NULL. */
-static char *path_first_uri(const char *path)
+char *reg_path_first_uri(const char *path)
 {
     const char *lt = strchr(path, '<'), *gt = lt ? strchr(lt, '>') : NULL;
     return lt && gt ? strndup(lt + 1, (size_t)(gt - lt - 1)) : NULL;
@@ -228,7 +227,7 @@ int reg_msg_target(struct sip_msg *msg, const struct reg_binding *b)
         /* one Route line with the whole Path, above any Route the request has */
         if (sipmsg_header_insert(msg, "Route", 0, "Route", b->path) != 0)
             return -1;
-        msg->du = path_first_uri(b->path);
+        msg->du = reg_path_first_uri(b->path);
     } else if (b->natted) {
         msg->du = strdup(b->received);
     }

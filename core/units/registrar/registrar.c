@@ -265,11 +265,7 @@ static int l_lookup(lua_State *L)
     for (const struct reg_binding *b = best->next; b; b = b->next) {
         if (b->expires_ms <= now)
             continue;
-        char *first = NULL;
-        if (b->path) {
-            const char *lt = strchr(b->path, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-            first = lt && gt ? strndup(lt + 1, (size_t)(gt - lt - 1)) : NULL;
-        }
+        char *first = b->path ? reg_path_first_uri(b->path) : NULL;
         if (sip_branch_add(msg, b->contact, first ? first : b->natted ? b->received : NULL, b->path, b->q) != 0)
             ls_log(LS_LOG_WARN, REG_UNIT, "%s: binding %s left out: too many branches", aor, b->contact);
         free(first);
