@@ -9,7 +9,7 @@ PACKAGES=(
     # fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
     clang libclang-rt-14-dev
     liblua5.4-dev libevent-dev libosip2-dev
-    libjansson-dev lua-cjson libssl-dev
+    libjansson-dev lua-cjson libssl-dev libc-ares-dev
     # tests: sipp, curl, ss (iproute2), ps (procps), python3 for the raw SIP peer
     sip-tester curl iproute2 procps python3
     # a real phone for tests/integration/pbx_baresip.sh (headless: no GUI recommends)
