@@ -36,10 +36,34 @@ static void host_bare(struct sip_str host, char *out, size_t len)
         sip_str_copy(host, out, len);
 }
 
+/* The top Via parsed, with its spans inside the header line that holds it. A top Via value
+ * folded over several lines is parsed from an unfolded copy, whose spans are no offsets into
+ * the line: such a value is first written back unfolded (we are about to edit it anyway). */
+static int top_via_in_line(struct sip_msg *msg, struct sip_via *via, unsigned *line)
+{
+    int i = sipmsg_hdr_find(msg, HDR_VIA, NULL, 0);
+    if (i < 0 || sipmsg_top_via(msg, via) != 0)
+        return -1;
+    const struct sip_hdr *h = &msg->p->h[i];
+    if (via->host.s < h->line || via->host.s >= h->line + h->len) {
+        struct sip_str v = sipmsg_header(msg, "Via", 0);
+        char *copy = sipmsg_alloc(msg, v.len + 1);
+        sip_str_copy(v, copy, v.len + 1);
+        if (sipmsg_header_replace_value(msg, "Via", 0, copy) != 0 || sipmsg_top_via(msg, via) != 0)
+            return -1;
+        h = &msg->p->h[i];
+        if (via->host.s < h->line || via->host.s >= h->line + h->len)
+            return -1;
+    }
+    *line = (unsigned)i;
+    return 0;
+}
+
 int via_fix_request(struct sip_msg *msg)
 {
     struct sip_via via;
-    if (sipmsg_top_via(msg, &via) != 0)
+    unsigned i;
+    if (top_via_in_line(msg, &via, &i) != 0)
         return -1;
     char ip[INET6_ADDRSTRLEN], sent_by[256];
     int port;
@@ -82,9 +106,6 @@ int via_fix_request(struct sip_msg *msg)
     if (want_recv)
         n += (size_t)snprintf(buf + n, sizeof buf - n, ";received=%s", ip);
     /* splice into the header line that holds the top Via */
-    int i = sipmsg_hdr_find(msg, HDR_VIA, NULL, 0);
-    if (i < 0)
-        return -1;
     const struct sip_hdr *h = &msg->p->h[i];
     size_t off = (size_t)(via.params.s - h->line);
     if (!via.params.len) { /* no params: after host[:port] */
@@ -95,7 +116,7 @@ int via_fix_request(struct sip_msg *msg)
                 q++;
         off = (size_t)(q - h->line);
     }
-    return sipmsg_hdr_splice(msg, (unsigned)i, off, via.params.len, buf, n);
+    return sipmsg_hdr_splice(msg, i, off, via.params.len, buf, n);
 }
 
 void via_branch_stateless(const struct sip_msg *msg, char *out, size_t len)

@@ -91,6 +91,14 @@ int main(void)
     CHECK(via_pop(m) == 0 && via_pop(m) == -1);
     sipmsg_unref(m);
 
+    /* a top Via folded over two lines (its view is an unfolded copy): written back unfolded
+     * with received/rport, the next value kept (fuzzing found the splice going out of bounds) */
+    m = parse(req("OPTIONS", "SIP/2.0/UDP client.example.com:5060\r\n ;branch=z9hG4bK3;rport, SIP/2.0/UDP 10.0.0.9", NULL), &src);
+    CHECK(via_fix_request(m) == 0);
+    CHECK_STR(top_via(m), "SIP/2.0/UDP client.example.com:5060 ;branch=z9hG4bK3;rport=5099;received=192.0.2.7");
+    CHECK_STR(sip_str_copy(sipmsg_header(m, "Via", 1), host, sizeof host), "SIP/2.0/UDP 10.0.0.9");
+    sipmsg_unref(m);
+
     /* our Via line */
     char line[128];
     CHECK(via_line(line, sizeof line, PROTO_TCP, "[::1]", 5070, "z9hG4bKsl0") > 0);
