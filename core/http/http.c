@@ -80,22 +80,27 @@ void http_count_response(int status)
         http_responses[status / 100]++;
 }
 
-void http_send_json(struct evhttp_request *req, int status, json_t *body)
+struct evbuffer *http_json_body(struct evhttp_request *req, json_t *body)
 {
     struct evbuffer *out = evbuffer_new();
-    if (!body)
-        body = json_object();
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     evbuffer_add_printf(out, "%s\n", text ? text : "{}");
     free(text);
     json_decref(body);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    return out;
+}
+
+void http_send_json(struct evhttp_request *req, int status, json_t *body)
+{
+    struct evbuffer *out = http_json_body(req, body);
     http_count_response(status);
     evhttp_send_reply(req, status, NULL, out);
     evbuffer_free(out);
 }
 
-static json_t *error_json(const char *fmt, va_list ap)
+/* The one JSON error body: {"error": "<formatted message>"} (a new reference). */
+static json_t *http_error_json(const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -106,7 +111,7 @@ void http_send_error(struct evhttp_request *req, int status, const char *fmt, ..
 {
     va_list ap;
     va_start(ap, fmt);
-    json_t *j = error_json(fmt, ap);
+    json_t *j = http_error_json(fmt, ap);
     va_end(ap);
     http_send_json(req, status, j);
 }
@@ -116,7 +121,7 @@ int ls_http_error(json_t **reply, int status, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     json_decref(*reply);
-    *reply = error_json(fmt, ap);
+    *reply = http_error_json(fmt, ap);
     va_end(ap);
     return status;
 }

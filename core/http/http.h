@@ -68,6 +68,9 @@ int http_route_find(const char *method, const char *path, ls_http_handler *fn, v
 
 /* Answer req with body (reference stolen; NULL sends {}) as application/json. */
 void http_send_json(struct evhttp_request *req, int status, json_t *body);
+/* The one JSON writer: body (a reference it takes; NULL: {}) as the reply's text, with its
+ * Content-Type set on req; the caller sends and frees the buffer. */
+struct evbuffer *http_json_body(struct evhttp_request *req, json_t *body);
 /* Answer req with {"error": message}. */
 void http_send_error(struct evhttp_request *req, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

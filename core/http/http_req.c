@@ -58,7 +58,8 @@ struct http_req {
     struct timespec arrived;        /* CLOCK_MONOTONIC, for req.elapsed_ms */
     unsigned answered : 1;          /* a reply went out (req:reply or the automatic 500) */
     unsigned twin_failed : 1;       /* the twin could not be built (logged once) */
-    struct http_req *prev, *next;   /* routes still running (for http_routes_cancel_all) */
+    LIST_ENTRY(http_req) running;   /* routes still running (for http_routes_cancel_all);
+                                     * le_prev NULL when not in the list */
     struct http_header hdrs[];      /* the HTTP request headers as received; then, in the same
                                      * allocation, their text, the query and the body */
 };
@@ -70,28 +71,22 @@ struct req_ud {
     struct http_req *hr;
 };
 
-static struct http_req *running; /* requests whose route runs */
+static LIST_HEAD(, http_req) running = LIST_HEAD_INITIALIZER(running); /* requests whose route runs */
 unsigned http_routes_running;    /* length of that list */
 
 static void running_add(struct http_req *hr)
 {
     http_routes_running++;
-    hr->next = running;
-    if (running)
-        running->prev = hr;
-    running = hr;
+    LIST_INSERT_HEAD(&running, hr, running);
 }
 
 static void running_remove(struct http_req *hr)
 {
+    if (!hr->running.le_prev)
+        return;
     http_routes_running--;
-    if (hr->prev)
-        hr->prev->next = hr->next;
-    else
-        running = hr->next;
-    if (hr->next)
-        hr->next->prev = hr->prev;
-    hr->prev = hr->next = NULL;
+    LIST_REMOVE(hr, running);
+    hr->running.le_prev = NULL;
 }
 
 static void hr_unref(struct http_req *hr)
@@ -357,13 +352,9 @@ static void hr_send(struct http_req *hr, int status, struct evbuffer *body)
 
 static void hr_send_error(struct http_req *hr, int status, const char *msg)
 {
-    json_t *j = json_pack("{s:s}", "error", msg);
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add_printf(b, "%s\n", text ? text : "{}");
-    free(text);
-    evhttp_add_header(evhttp_request_get_output_headers(hr->req), "Content-Type", "application/json");
+    json_t *j = NULL;
+    ls_http_error(&j, status, "%s", msg);
+    struct evbuffer *b = http_json_body(hr->req, j);
     hr_send(hr, status, b);
     evbuffer_free(b);
 }
@@ -404,8 +395,8 @@ static void client_closed(struct evhttp_connection *evcon, void *arg)
 
 void http_routes_cancel_all(void)
 {
-    while (running) {
-        struct http_req *hr = running;
+    while (!LIST_EMPTY(&running)) {
+        struct http_req *hr = LIST_FIRST(&running);
         struct coro *c = hr->coro;
         running_remove(hr);
         hr->coro = NULL;

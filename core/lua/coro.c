@@ -9,6 +9,7 @@
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/queue.h>
 #include <string.h>
 #include <time.h>
 
@@ -25,7 +26,7 @@ struct coro {
     int running;             /* inside lua_resume */
     int over;                /* past its CPU budget in this resume: every instruction raises */
     struct timespec started; /* thread CPU time at the start of this resume */
-    struct coro *prev, *next;/* all live coroutines */
+    LIST_ENTRY(coro) link;   /* all live coroutines */
 };
 
 int coro_budget_ms = 500;  /* config.limits.route_ms */
@@ -33,7 +34,7 @@ int coro_budget_ms = 500;  /* config.limits.route_ms */
 #define CORO_HOOK_COUNT 10000 /* VM instructions between two looks at the CPU clock */
 
 static int alive;          /* coroutines not yet finished */
-static struct coro *live;  /* list of live coroutines */
+static LIST_HEAD(, coro) live = LIST_HEAD_INITIALIZER(live); /* live coroutines */
 static coro_wait_guard_fn *guards; /* coro_wait_guard_add, in registration order */
 static size_t nguards;
 
@@ -52,13 +53,13 @@ int coro_waiting(const struct coro *c) { return c->cancel_wait != NULL; }
 
 void coro_cancel_detached(struct script *s)
 {
-    struct coro *c = live;
+    struct coro *c = LIST_FIRST(&live);
     while (c) {
         if (c->s == s && !c->running && (c->kind == CORO_SPAWN || c->kind == CORO_TIMER || c->kind == CORO_START)) {
             coro_cancel(c); /* its cancel hook may end others too: start over */
-            c = live;
+            c = LIST_FIRST(&live);
         } else {
-            c = c->next;
+            c = LIST_NEXT(c, link);
         }
     }
 }
@@ -175,10 +176,7 @@ struct coro *coro_new(struct script *s, enum coro_kind kind, struct sip_msg *msg
     *(struct coro **)lua_getextraspace(c->L) = c;
     lua_sethook(c->L, budget_hook, LUA_MASKCOUNT, CORO_HOOK_COUNT);
     alive++;
-    c->next = live;
-    if (live)
-        live->prev = c;
-    live = c;
+    LIST_INSERT_HEAD(&live, c, link);
     return c;
 }
 
@@ -197,12 +195,7 @@ static void coro_free(struct coro *c, int finished)
     }
     sipmsg_unref(c->msg);
     script_unref(c->s);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        live = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_REMOVE(c, link);
     alive--;
     free(c);
 }
@@ -222,8 +215,8 @@ void coro_cancel(struct coro *c)
 
 void coro_cancel_all(void)
 {
-    while (live)
-        coro_cancel(live);
+    while (!LIST_EMPTY(&live))
+        coro_cancel(LIST_FIRST(&live));
 }
 
 enum coro_status coro_resume(struct coro *c, lua_State *from, int nargs)

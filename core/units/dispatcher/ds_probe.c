@@ -6,30 +6,26 @@
 #include <lunasip/http.h>
 #include <lunasip/unit.h>
 #include <stdlib.h>
+#include <sys/queue.h>
 #include <string.h>
 #include <time.h>
 
 /* One probe under way. It names its destination by set and URI: a reload may replace the
  * destination before the answer comes. */
 struct probe {
-    struct probe *prev, *next;
+    LIST_ENTRY(probe) link;
     int set;
     char *uri;
     struct timespec sent;
 };
 
-static struct probe *probes;
+static LIST_HEAD(, probe) probes = LIST_HEAD_INITIALIZER(probes);
 static struct event *probe_ev;
 static unsigned long probes_sent, probes_failed;
 
 static void probe_free(struct probe *p)
 {
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        probes = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
+    LIST_REMOVE(p, link);
     free(p->uri);
     free(p);
 }
@@ -102,10 +98,7 @@ static void probe_send(struct ds_set *s, struct ds_dest *d)
         probe_result(d, 0, 0, err);
         return;
     }
-    p->next = probes;
-    if (probes)
-        probes->prev = p;
-    probes = p;
+    LIST_INSERT_HEAD(&probes, p, link);
     d->probing = 1;
 }
 
@@ -144,8 +137,8 @@ void ds_probe_stop(void)
     probe_ev = NULL;
     /* At exit nothing runs the loop again, so tm never calls probe_done; tm may already be
      * stopped (its transactions freed), so the handles are not touched: just forget them. */
-    while (probes)
-        probe_free(probes);
+    while (!LIST_EMPTY(&probes))
+        probe_free(LIST_FIRST(&probes));
 }
 
 /* ---- HTTP ---- */
