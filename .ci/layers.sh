@@ -17,7 +17,7 @@ layer_of() {
     case $1 in
         log.h|stats.h|loop.h|lunasip/api.h|lunasip/abi.h|lunasip/log.h|lunasip/loop.h|lunasip/wire.h) L=0 ;;
         transport/*|lunasip/transport.h) L=1 ;;
-        sip/*|lunasip/msg.h|lunasip/hook.h|lunasip/proxy.h|lunasip/via.h|lunasip/branch.h) L=2 ;;
+        sip/*|lunasip/msg.h|lunasip/stats.h|lunasip/hook.h|lunasip/proxy.h|lunasip/via.h|lunasip/branch.h) L=2 ;;
         lua/*|lunasip/coro.h|lunasip/lua.h|lunasip/sip.h) L=3 ;;
         http/*|lunasip/http.h) L=4 ;;
         lunasip/*) L=5 ;; # unit.h and the units' APIs

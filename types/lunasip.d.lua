@@ -178,6 +178,8 @@ function Timer:cancel() end
 ---@field tx_errors integer
 ---@field fwd_requests integer
 ---@field fwd_replies integer
+---@field relay_requests integer requests relayed by tm (each branch)
+---@field relay_replies integer replies relayed upstream by tm
 ---@field local_replies integer
 ---@field dropped integer
 ---@field route_errors integer

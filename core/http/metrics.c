@@ -5,8 +5,15 @@
 #include <lunasip/coro.h>
 #include <lunasip/http.h>
 #include "stats.h"
+#include <dirent.h>
 #include <event2/buffer.h>
+#include <event2/event.h>
+#include <lua.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 struct metrics_source {
     ls_metrics_writer write;
@@ -68,8 +75,86 @@ static const struct {
     { STAT_TCP_OVERFLOW, "lunasip_sip_tcp_overflow_total", "counter", "SIP TCP connections closed because the peer did not read (config.tcp.max_output*)." },
 };
 
+/* lunasip_build_info and the standard process_* series (Prometheus client conventions),
+ * read from /proc/self; a series whose source cannot be read is left out. */
+static void process_write(struct evbuffer *out)
+{
+    ls_metrics_family(out, "lunasip_build_info", "gauge", "Versions lunasip was built with (always 1).");
+    evbuffer_add_printf(out, "lunasip_build_info{version=\"%s\",lua=\"%s\",libevent=\"%s\",libosip2=\"%s\"} 1\n",
+                        LUNASIP_VERSION, LUA_VERSION_MAJOR "." LUA_VERSION_MINOR "." LUA_VERSION_RELEASE,
+                        event_get_version(), LUNASIP_OSIP_VERSION);
+    double tick = (double)sysconf(_SC_CLK_TCK), page = (double)sysconf(_SC_PAGESIZE);
+    unsigned long long utime, stime, start;
+    long rss;
+    char buf[1024];
+    FILE *f = fopen("/proc/self/stat", "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %*u %ld",
+                    &utime, &stime, &start, &rss) == 4 && tick > 0) {
+        ls_metrics_family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        evbuffer_add_printf(out, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / tick);
+        ls_metrics_family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        evbuffer_add_printf(out, "process_resident_memory_bytes %.0f\n", (double)rss * page);
+        unsigned long long btime = 0;
+        if ((f = fopen("/proc/stat", "r")) != NULL) {
+            while (fgets(buf, sizeof buf, f) && sscanf(buf, "btime %llu", &btime) != 1)
+                ;
+            fclose(f);
+        }
+        if (btime) {
+            ls_metrics_family(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+            evbuffer_add_printf(out, "process_start_time_seconds %.2f\n", (double)btime + (double)start / tick);
+        }
+    }
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        long fds = -1; /* the directory's own fd */
+        while (readdir(d))
+            fds++;
+        closedir(d);
+        ls_metrics_family(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+        evbuffer_add_printf(out, "process_open_fds %ld\n", fds - 2); /* minus . and .. */
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        ls_metrics_family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        evbuffer_add_printf(out, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+    }
+}
+
+/* lunasip_sip_request_duration_seconds: request arrival to final reply sent, by method. */
+static void latency_write(struct evbuffer *out)
+{
+    ls_metrics_family(out, "lunasip_sip_request_duration_seconds", "histogram",
+                      "SIP requests from arrival to the final reply sent (locally or relayed by tm), by method.");
+    for (int m = 0; m < SM__COUNT; m++) {
+        const struct stats_latency *l = &stats_latency[m];
+        const char *name = stats_method_name((enum stat_method)m);
+        if (!l->count)
+            continue;
+        uint64_t cum = 0;
+        for (int i = 0; i < STATS_LATENCY_BUCKETS; i++) {
+            cum += l->bucket[i];
+            if (i == STATS_LATENCY_BUCKETS - 1)
+                evbuffer_add_printf(out, "lunasip_sip_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n", name,
+                                    (unsigned long long)cum);
+            else
+                evbuffer_add_printf(out, "lunasip_sip_request_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n", name,
+                                    stats_latency_bounds[i], (unsigned long long)cum);
+        }
+        evbuffer_add_printf(out, "lunasip_sip_request_duration_seconds_sum{method=\"%s\"} %.6f\n", name, l->sum);
+        evbuffer_add_printf(out, "lunasip_sip_request_duration_seconds_count{method=\"%s\"} %llu\n", name,
+                            (unsigned long long)l->count);
+    }
+}
+
 void metrics_write(struct evbuffer *out)
 {
+    process_write(out);
     ls_metrics_family(out, "lunasip_sip_requests_received_total", "counter", "SIP requests received, by method.");
     for (int i = 0; i < SM__COUNT; i++)
         evbuffer_add_printf(out, "lunasip_sip_requests_received_total{method=\"%s\"} %llu\n",
@@ -78,11 +163,21 @@ void metrics_write(struct evbuffer *out)
     for (int i = 1; i <= 6; i++)
         evbuffer_add_printf(out, "lunasip_sip_replies_received_total{class=\"%dxx\"} %llu\n", i,
                             (unsigned long long)stats_replies[i]);
-    ls_metrics_family(out, "lunasip_sip_forwarded_total", "counter", "SIP messages forwarded statelessly, by kind.");
-    evbuffer_add_printf(out, "lunasip_sip_forwarded_total{kind=\"request\"} %llu\n",
-                        (unsigned long long)stats[STAT_FWD_REQUESTS]);
-    evbuffer_add_printf(out, "lunasip_sip_forwarded_total{kind=\"reply\"} %llu\n",
-                        (unsigned long long)stats[STAT_FWD_REPLIES]);
+    ls_metrics_family(out, "lunasip_sip_replies_sent_total", "counter",
+                      "SIP replies sent (local or relayed, stateless or by tm; not retransmissions), by class.");
+    for (int i = 1; i <= 6; i++)
+        evbuffer_add_printf(out, "lunasip_sip_replies_sent_total{class=\"%dxx\"} %llu\n", i,
+                            (unsigned long long)stats_replies_sent[i]);
+    ls_metrics_family(out, "lunasip_sip_forwarded_total", "counter",
+                      "SIP messages sent on: by kind (request, reply) and mode (stateless, or stateful: relayed by tm).");
+    static const struct { const char *kind, *mode; enum stat_id id; } fwd[] = {
+        { "request", "stateless", STAT_FWD_REQUESTS }, { "reply", "stateless", STAT_FWD_REPLIES },
+        { "request", "stateful", STAT_RELAY_REQUESTS }, { "reply", "stateful", STAT_RELAY_REPLIES },
+    };
+    for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
+        evbuffer_add_printf(out, "lunasip_sip_forwarded_total{kind=\"%s\",mode=\"%s\"} %llu\n", fwd[i].kind,
+                            fwd[i].mode, (unsigned long long)stats[fwd[i].id]);
+    latency_write(out);
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
         one(out, plain[i].name, plain[i].type, plain[i].help, stats[plain[i].id]);
 

@@ -4,6 +4,7 @@
 #include "sip/route.h"
 #include "sip/sipmsg_int.h"
 #include "stats.h"
+#include <lunasip/stats.h>
 #include <lunasip/via.h>
 #include <osipparser2/osip_parser.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ struct send_job {
     proxy_sent_fn cb;    /* request sends: told the outcome, or NULL */
     void *arg;
     char branch[64];     /* our Via branch; empty: the stateless branch */
+    int stateful;        /* a tm branch (a branch was given), not a stateless forward */
     char name[256];      /* the host we resolved: a new TLS connection's SNI and name check */
     size_t len;
     char buf[];
@@ -69,7 +71,7 @@ static int send_ready(struct send_job *job, const struct sip_addr *dst, int last
     }
     int rc = transport_send_named(dst, 0, job->name, out, len);
     if (rc == 0) {
-        stats_inc(STAT_FWD_REQUESTS);
+        ls_stats_forwarded(job->stateful, 0);
         if (job->cb)
             job->cb(job->arg, dst, out, len, NULL);
     } else if (job->cb && last) {
@@ -230,6 +232,7 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
     job->arg = arg;
     if (branch)
         snprintf(job->branch, sizeof job->branch, "%s", branch);
+    job->stateful = branch != NULL;
     struct sip_addr ws;
     if ((proto == PROTO_WS || proto == PROTO_WSS) && transport_ws_lookup(host, &ws) == 0) {
         send_resolved_sip(0, &ws, 1, job); /* a WebSocket client's own host names its connection */
@@ -266,8 +269,10 @@ int proxy_forward_reply(struct sip_msg *msg)
         return -1;
     int rc = proxy_send_to(host, port, proto, 0, out, len);
     free(out);
-    if (rc == 0)
-        stats_inc(STAT_FWD_REPLIES);
+    if (rc == 0) {
+        ls_stats_forwarded(0, 1);
+        ls_stats_reply_sent(NULL, sipmsg_status(msg));
+    }
     return rc;
 }
 
@@ -348,8 +353,10 @@ int proxy_send_reply(const struct sip_msg *req, const char *buf, size_t len)
     } else {
         rc = -1;
     }
-    if (rc == 0)
+    if (rc == 0) {
         stats_inc(STAT_LOCAL_REPLIES);
+        ls_stats_reply_sent(req, len > 12 ? atoi(buf + 8) : 0); /* "SIP/2.0 NNN " */
+    }
     return rc;
 }
 

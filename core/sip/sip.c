@@ -5,6 +5,7 @@
 #include <lunasip/proxy.h>
 #include "sip/sipmsg_int.h"
 #include "stats.h"
+#include <lunasip/stats.h>
 #include <lunasip/via.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,8 +51,10 @@ static void raw_reply(const char *buf, size_t len, const struct sip_source *src,
         line = end + 1;
     }
     o += (size_t)snprintf(out + o, sizeof out - o, "Content-Length: 0\r\n\r\n");
-    if (transport_send(&src->addr, src->conn_id, out, o) == 0)
+    if (transport_send(&src->addr, src->conn_id, out, o) == 0) {
         stats_inc(STAT_LOCAL_REPLIES);
+        ls_stats_reply_sent(NULL, code);
+    }
 }
 
 void sip_reject_oversize(const char *buf, size_t len, const struct sip_source *src)
@@ -132,6 +135,7 @@ static void request_in(struct sip_msg *msg)
 {
     char method[32], hdrs[512] = "";
     const char *why = NULL;
+    msg->rx_us = ls_stats_now_us();
     sip_str_copy(sipmsg_method(msg), method, sizeof method);
     stats_requests[stats_method(method)]++;
     via_fix_request(msg); /* every answer goes to the packet's source */

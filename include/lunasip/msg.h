@@ -39,6 +39,7 @@ struct sip_msg {
     unsigned dropped : 1;      /* msg:drop() */
     unsigned mf_done : 1;      /* Max-Forwards already checked and decremented */
     unsigned rr_wanted : 1;    /* msg:record_route() was called; Record-Route added on forward */
+    long long rx_us;           /* when it was received (ls_stats_now_us), 0 when built locally */
     void *tx;                  /* the transaction of this request, owned by tm (NULL without) */
     struct http_req *http;     /* set while msg is the SIP-shaped twin of an HTTP request
                                 * (on_http's req, core/http/http_req.c); NULL for SIP messages */

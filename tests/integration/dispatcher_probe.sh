@@ -39,6 +39,11 @@ sleep 2.5
 wait_flags "$U1" AP 2
 [[ $(flags_of "$U1") == "AP "[0-9]* ]] || fail "no probe latency listed: $(flags_of "$U1")"
 wait_flags "$U2" AP 2
+hcurl /metrics
+lat=$(awk -v n="lunasip_dispatcher_probe_latency_seconds{set=\"1\",uri=\"sip:127.0.0.1:$U2\"}" '$1 == n { print $2 }' <<<"$HTTP_BODY")
+ms=$(flags_of "$U2" | awk '{ print $2 }')
+python3 -c 'import sys; l, ms = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (0 < l < 1 and abs(l * 1e3 - ms) < 1000))' "${lat:-0}" "${ms:-0}" ||
+    fail "probe latency metric '${lat}' s (API: ${ms} ms): $(grep probe_latency <<<"$HTTP_BODY")"
 [ "$(selected)" = "sip:127.0.0.1:$U1" ] || fail "priority did not choose the first destination"
 n=$(sip_count "$T/uas1_msg.log" '^OPTIONS ')
 [ "$n" -ge 2 ] || fail "the first destination got $n probes in 2.5 s"

@@ -15,6 +15,22 @@ hcurl /metrics; m0=$HTTP_BODY
 printf '%s\n' "$m0" >"$T/metrics0.txt"
 promtool check metrics <"$T/metrics0.txt" >"$T/promtool0.log" 2>&1 || { cat "$T/promtool0.log" >&2; fail "promtool rejects /metrics"; }
 grep -q '^# TYPE lunasip_sip_requests_received_total counter' <<<"$m0" || fail "no SIP requests counter"
+grep -qE '^lunasip_build_info\{version="[0-9.]+",lua="5\.4\.[0-9]+",libevent="[^"]+",libosip2="[^"]+"\} 1$' <<<"$m0" ||
+    fail "no build info: $(grep build_info <<<"$m0")"
+# the process_* series against what /proc and ps say about the server
+pid=$SERVER_PID
+nfd=$(ls /proc/"$pid"/fd | wc -l)
+fds=$(metric "$m0" process_open_fds)   # the server also had our HTTP connection open then
+[ "$fds" -ge "$nfd" ] && [ "$fds" -le $((nfd + 1)) ] || fail "process_open_fds $fds, /proc says $nfd"
+[ "$(metric "$m0" process_max_fds)" = "$(awk '/Max open files/ { print $4 }' /proc/"$pid"/limits)" ] ||
+    fail "process_max_fds $(metric "$m0" process_max_fds)"
+rss=$(awk '/VmRSS/ { print $2 * 1024 }' /proc/"$pid"/status)
+python3 -c 'import sys; m, r = float(sys.argv[1]), float(sys.argv[2]); sys.exit(not (0.5 * r < m < 2 * r))' \
+    "$(awk '$1 == "process_resident_memory_bytes" { print $2 }' <<<"$m0")" "$rss" || fail "process_resident_memory_bytes vs VmRSS $rss"
+start=$(awk '$1 == "process_start_time_seconds" { print $2 }' <<<"$m0")
+python3 -c 'import sys, time; sys.exit(not (0 <= time.time() - float(sys.argv[1]) < 120))' "${start:-0}" ||
+    fail "process_start_time_seconds ${start:-missing} is not a few seconds ago"
+grep -qE '^process_cpu_seconds_total [0-9.]+$' <<<"$m0" || fail "no process_cpu_seconds_total"
 
 # traffic: 2 SIP OPTIONS, 3 HTTP POSTs, 1 route error
 for i in 1 2; do
@@ -29,6 +45,9 @@ promtool check metrics <"$T/metrics1.txt" >"$T/promtool1.log" 2>&1 || { cat "$T/
 d() { echo $(( $(metric "$m1" "$1") - $(metric "$m0" "$1") )); }
 [ "$(d 'lunasip_sip_requests_received_total{method="OPTIONS"}')" = 2 ] || fail "OPTIONS counter moved by $(d 'lunasip_sip_requests_received_total{method="OPTIONS"}')"
 [ "$(d 'lunasip_http_requests_total{method="POST"}')" = 3 ] || fail "HTTP POST counter moved by $(d 'lunasip_http_requests_total{method="POST"}')"
+[ "$(d 'lunasip_sip_replies_sent_total{class="2xx"}')" = 2 ] || fail "2xx replies sent moved by $(d 'lunasip_sip_replies_sent_total{class="2xx"}')"
+[ "$(d 'lunasip_sip_request_duration_seconds_count{method="OPTIONS"}')" = 2 ] ||
+    fail "OPTIONS latency observations moved by $(d 'lunasip_sip_request_duration_seconds_count{method="OPTIONS"}')"
 [ "$(d 'lunasip_route_errors_total')" = 1 ] || fail "route errors moved by $(d lunasip_route_errors_total)"
 [ "$(d 'lunasip_http_routes_total')" = 4 ] || fail "on_http runs moved by $(d lunasip_http_routes_total)"
 [ "$(d 'lunasip_http_responses_total{class="5xx"}')" = 1 ] || fail "5xx responses moved by $(d 'lunasip_http_responses_total{class="5xx"}')"

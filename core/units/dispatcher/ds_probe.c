@@ -237,6 +237,18 @@ void ds_metrics_write(struct evbuffer *out, void *arg)
             evbuffer_add_printf(out, "lunasip_dispatcher_destination_up{set=\"%d\",uri=\"%s\"} %d\n",
                                 ds_current->sets[i].id, uri, ds_dest_usable(d) ? 1 : 0);
         }
+    ls_metrics_family(out, "lunasip_dispatcher_probe_latency_seconds", "gauge",
+                      "Round trip of the last answered probe (OPTIONS) of a dispatcher destination");
+    for (int i = 0; ds_current && i < ds_current->nsets; i++)
+        for (int j = 0; j < ds_current->sets[i].n; j++) {
+            struct ds_dest *d = &ds_current->sets[i].d[j];
+            char uri[1024];
+            if (d->latency_ms < 0)
+                continue;
+            label_escape(uri, sizeof uri, d->uri);
+            evbuffer_add_printf(out, "lunasip_dispatcher_probe_latency_seconds{set=\"%d\",uri=\"%s\"} %.6f\n",
+                                ds_current->sets[i].id, uri, d->latency_ms / 1e3);
+        }
     ls_metrics_family(out, "lunasip_dispatcher_probes_total", "counter", "Probes (OPTIONS) sent to destinations");
     evbuffer_add_printf(out, "lunasip_dispatcher_probes_total %lu\n", probes_sent);
     ls_metrics_family(out, "lunasip_dispatcher_probes_failed_total", "counter",

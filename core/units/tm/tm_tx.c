@@ -4,6 +4,7 @@
  * wait state needs, and the wait state before a transaction is freed. */
 #include "tm_int.h"
 #include <lauxlib.h>
+#include <lunasip/stats.h>
 #include <lunasip/lua.h>
 #include <lunasip/proxy.h>
 #include <lunasip/sip.h>
@@ -382,6 +383,8 @@ static int send_reply_bytes(struct tm_tx *tx, const char *buf, size_t len, int c
         tx->last_len = len;
     }
     int rc = send_up(tx, buf, len);
+    if (rc == 0)
+        ls_stats_reply_sent(tx->req, code);
     if (code > tx->status)
         tx->status = code;
     if (code >= 200)
@@ -419,10 +422,15 @@ int tm_tx_forward_reply(struct tm_tx *tx, struct sip_msg *reply)
     if (sipmsg_print(reply, &out, &len) != 0)
         return -1;
     int rc;
-    if (tx->status >= 200)
+    if (tx->status >= 200) {
         rc = code >= 200 && code < 300 ? send_up(tx, out, len) : -1; /* more 2xx go up, end to end */
-    else
+        if (rc == 0)
+            ls_stats_reply_sent(NULL, code);
+    } else {
         rc = send_reply_bytes(tx, out, len, code);
+    }
+    if (rc == 0)
+        ls_stats_forwarded(1, 1);
     free(out);
     return rc;
 }
