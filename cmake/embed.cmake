@@ -1,4 +1,9 @@
-# Turns the file IN into a C source OUT defining `const char lunasip_default_script[]`.
+# Turns the file IN into a C source OUT defining `const char NAME[]` (NUL-terminated; NAME
+# defaults to lunasip_default_script).
+if(NOT NAME)
+  set(NAME lunasip_default_script)
+endif()
 file(READ ${IN} hex HEX)
 string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-file(WRITE ${OUT} "/* generated from scripts/default.lua */\nconst char lunasip_default_script[] = {${bytes}0x00};\n")
+get_filename_component(base ${IN} NAME)
+file(WRITE ${OUT} "/* generated from ${base} */\nconst char ${NAME}[] = {${bytes}0x00};\n")

@@ -1,5 +1,6 @@
 /* The HTTP server: one evhttp on the main loop. evhttp path callbacks are exact matches, so
  * everything goes through one generic callback that routes by path prefix and method:
+ *   /                         built in (GET, HEAD): the status page (status.html), no token
  *   /health                   built in, never needs the token
  *   /metrics                  built in, Prometheus text (metrics.c)
  *   /api/units, /api/reload   built in
@@ -305,9 +306,28 @@ static void route_call(struct evhttp_request *req, const char *method, const cha
 
 static int api_health(const struct ls_http_request *req, json_t **reply, void *arg)
 {
-    *reply = json_pack("{s:s, s:s, s:I, s:i}", "status", "ok", "version", LUNASIP_VERSION,
-                       "uptime_s", (json_int_t)(time(NULL) - started), "coroutines", coro_count());
+    *reply = json_pack("{s:s, s:s, s:I, s:i, s:b}", "status", "ok", "version", LUNASIP_VERSION,
+                       "uptime_s", (json_int_t)(time(NULL) - started), "coroutines", coro_count(),
+                       "token_required", token != NULL);
     return 200;
+}
+
+extern const char lunasip_status_html[]; /* core/http/status.html, embedded at build time */
+
+/* GET /: the status page. It reads /health, /metrics and the /api routes itself, with the token the
+ * user gives it; the page holds no data, so it needs no token. */
+static void send_status_page(struct evhttp_request *req)
+{
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, lunasip_status_html, strlen(lunasip_status_html));
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
+    evhttp_add_header(h, "Cache-Control", "no-cache");
+    evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
+                                                    "style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
+    http_count_response(200);
+    evhttp_send_reply(req, 200, NULL, out);
+    evbuffer_free(out);
 }
 
 static void send_metrics(struct evhttp_request *req)
@@ -339,6 +359,8 @@ static void http_gencb(struct evhttp_request *req, void *arg)
     if (needs_auth(path) && !token_ok(req)) {
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
         http_send_error(req, 401, "missing or wrong Bearer token");
+    } else if (!strcmp(path, "/") && (slot == HM_GET || slot == HM_HEAD)) {
+        send_status_page(req);
     } else if (!strcmp(path, "/metrics")) {
         if (slot == HM_GET || slot == HM_HEAD)
             send_metrics(req);
