@@ -37,7 +37,7 @@ static const char *unit_dir(void)
 
 /* The one list of Lua bindings (core/lua/script.h): adding one touches its file and this line. */
 static const script_open_fn bindings[] = {
-    lua_msg_open, lua_sip_open, lua_http_req_open, lua_http_client_open, unit_open_lua, NULL,
+    lmsg_open, lsip_open, http_req_lua_open, http_client_lua_open, unit_open_lua, NULL,
 };
 
 static void resolve_script(const struct server_options *o)

@@ -97,8 +97,8 @@ void http_routes_cancel_all(void);
 
 /* Register the req metatable, the `http` table (http.request) and the `json` global
  * (lua-cjson's cjson.safe, when installed) in a script state. */
-void lua_http_req_open(lua_State *L);    /* http_req.c: on_http's req, and the json global */
-void lua_http_client_open(lua_State *L); /* http_client.c */
+void http_req_lua_open(lua_State *L);    /* http_req.c: on_http's req, and the json global */
+void http_client_lua_open(lua_State *L); /* http_client.c */
 
 /* metrics.c: the whole /metrics text (core metrics, then each unit's writer). */
 void metrics_write(struct evbuffer *out);

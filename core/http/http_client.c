@@ -374,7 +374,7 @@ static int http_request(lua_State *L)
     return lua_yield(L, 0);
 }
 
-void lua_http_client_open(lua_State *L)
+void http_client_lua_open(lua_State *L)
 {
     static const luaL_Reg http[] = { { "request", http_request }, { NULL, NULL } };
     luaL_newlib(L, http);

@@ -64,7 +64,7 @@ struct http_req {
                                      * allocation, their text, the query and the body */
 };
 
-/* The req userdata: the msg pointer first, so that lua_msg_check works on it (it asks
+/* The req userdata: the msg pointer first, so that lmsg_check works on it (it asks
  * http_req_twin() for it: NULL until the twin is built). */
 struct req_ud {
     struct sip_msg *msg;
@@ -240,7 +240,7 @@ static struct sip_msg *hr_twin(struct http_req *hr)
     return hr->msg;
 }
 
-/* lua_msg_check() on a req userdata (lua_msg_req_twin): its twin, built now if need be; raises
+/* lmsg_check() on a req userdata (lmsg_req_twin): its twin, built now if need be; raises
  * a Lua error when it cannot be made. */
 static struct sip_msg *http_req_twin(lua_State *L, void *ud)
 {
@@ -450,7 +450,7 @@ int http_route_run(struct evhttp_request *req)
     u->msg = NULL; /* the twin: built by http_req_twin() when a SIP field is read */
     u->hr = hr;
     hr->refs++;
-    luaL_setmetatable(L, LUA_HTTP_REQ_MT);
+    luaL_setmetatable(L, LMSG_REQ_MT);
     coro_set_done(c, route_done, hr);
     hr->coro = c;
     running_add(hr);
@@ -468,12 +468,12 @@ int http_route_run(struct evhttp_request *req)
 
 static struct http_req *check_req(lua_State *L)
 {
-    return ((struct req_ud *)luaL_checkudata(L, 1, LUA_HTTP_REQ_MT))->hr;
+    return ((struct req_ud *)luaL_checkudata(L, 1, LMSG_REQ_MT))->hr;
 }
 
 static int req_gc(lua_State *L)
 {
-    struct req_ud *u = luaL_checkudata(L, 1, LUA_HTTP_REQ_MT);
+    struct req_ud *u = luaL_checkudata(L, 1, LMSG_REQ_MT);
     hr_unref(u->hr);
     u->hr = NULL;
     u->msg = NULL;
@@ -512,7 +512,7 @@ static int req_reply(lua_State *L)
     if (hr->answered)
         return luaL_error(L, "req:reply(): this request was already answered");
     if (!hr->req)
-        return lua_push_result(L, "the client went away");
+        return lsip_push_result(L, "the client went away");
     struct evkeyvalq *out = evhttp_request_get_output_headers(hr->req);
     if (!lua_isnoneornil(L, 4)) {
         lua_pushnil(L);
@@ -615,7 +615,7 @@ static int req_index(lua_State *L)
         lua_pushnumber(L, (lua_Number)((long long)(ms * 1000 + 0.5)) / 1000);
     } else {
         lua_settop(L, 2);
-        return lua_msg_index(L);
+        return lmsg_index(L);
     }
     return 1;
 }
@@ -627,23 +627,23 @@ static int req_tostring(lua_State *L)
     return 1;
 }
 
-void lua_http_req_open(lua_State *L)
+void http_req_lua_open(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         { "reply", req_reply }, { "header", req_header }, { "headers", req_headers }, { NULL, NULL },
     };
     static const luaL_Reg meta[] = {
-        { "__index", req_index }, { "__newindex", lua_msg_newindex },
+        { "__index", req_index }, { "__newindex", lmsg_newindex },
         { "__gc", req_gc },       { "__tostring", req_tostring },
         { NULL, NULL },
     };
     static const char *const fields[] = { "method", "path", "query", "body", "src_ip", "src_port", "elapsed_ms", NULL };
-    lua_msg_req_twin = http_req_twin;
-    luaL_newmetatable(L, LUA_HTTP_REQ_MT);
+    lmsg_req_twin = http_req_twin;
+    luaL_newmetatable(L, LMSG_REQ_MT);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "methods");
-    lua_msg_set_fields(L, fields);
+    lmsg_set_fields(L, fields);
     lua_pop(L, 1);
     /* json = require "cjson.safe" (decode returns nil, err instead of raising) */
     lua_getglobal(L, "require");

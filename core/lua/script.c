@@ -485,7 +485,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     luaL_openlibs(s->L);
-    lua_co_open(s->L);
+    lco_open(s->L);
     lua_pushlightuserdata(s->L, s);
     lua_setfield(s->L, LUA_REGISTRYINDEX, "lunasip.script");
     for (const script_open_fn *open = openers; open && *open; open++)
@@ -528,7 +528,7 @@ struct script *script_load(const char *path, char *err, size_t errlen)
 }
 
 /* t[key] without metamethods, t on top of L; pushes the value and returns its type. */
-static int lua_rawget_str(lua_State *L, const char *key)
+static int script_rawget_str(lua_State *L, const char *key)
 {
     lua_pushstring(L, key);
     return lua_rawget(L, -2);
@@ -540,8 +540,8 @@ void script_push_unit_params(struct script *s, const char *name)
     int top = lua_gettop(L);
     lua_pushnil(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    if (lua_rawget_str(L, "config") == LUA_TTABLE && lua_rawget_str(L, "units") == LUA_TTABLE) {
-        lua_rawget_str(L, name);
+    if (script_rawget_str(L, "config") == LUA_TTABLE && script_rawget_str(L, "units") == LUA_TTABLE) {
+        script_rawget_str(L, name);
         lua_replace(L, top + 1);
     }
     lua_settop(L, top + 1);
@@ -558,7 +558,7 @@ struct script *script_of(lua_State *L)
 int script_route(lua_State *L, const char *name)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    int t = lua_rawget_str(L, name);
+    int t = script_rawget_str(L, name);
     lua_remove(L, -2);
     if (t == LUA_TFUNCTION)
         return 1;

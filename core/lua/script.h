@@ -8,6 +8,7 @@
 #include <lua.h>
 #include <stdio.h>
 #include <lunasip/coro.h>
+#include <lunasip/lua.h>
 
 struct script_timer;
 
@@ -99,8 +100,8 @@ struct script *script_of(lua_State *L);
  * Returns the previous value. */
 int script_mem_enforce(int on);
 
-/* lua_co.c: coroutine.resume/wrap that let a user coroutine wait inside a route. */
-void lua_co_open(lua_State *L);
+/* lco.c: coroutine.resume/wrap that let a user coroutine wait inside a route. */
+void lco_open(lua_State *L);
 
 /* Push the global route function name on L (a raw lookup: a metatable on _G cannot raise);
  * returns 1 when it is a function (else pushes nothing). */
@@ -121,7 +122,7 @@ void script_tls_settings(const struct script_tls *tls, struct tls_settings *out)
  * Returns how many. */
 int script_lint(struct script *s, FILE *out);
 
-/* script_ref() and script_unref() are in lunasip/coro.h. */
+/* script_ref() and script_unref() are in lunasip/lua.h. */
 
 /* Timers for sip.after / sip.every: fnref (a registry reference, owned by the timer from now on)
  * runs in a new coroutine after ms, once or every ms. Returns the timer's id. */
@@ -130,8 +131,8 @@ unsigned long script_timer_add(struct script *s, int fnref, long ms, int repeat)
 int script_timer_stop(struct script *s, unsigned long id);
 
 struct sip_msg;
-/* Set by core/http (http_req.c): lua_msg_check() on an on_http req userdata whose SIP-shaped
+/* Set by core/http (http_req.c): lmsg_check() on an on_http req userdata whose SIP-shaped
  * twin is not built yet calls it with the userdata; it builds the twin or raises an error. */
-extern struct sip_msg *(*lua_msg_req_twin)(lua_State *L, void *ud);
+extern struct sip_msg *(*lmsg_req_twin)(lua_State *L, void *ud);
 
 #endif

@@ -16,7 +16,7 @@ int sip_route_start(const char *name, enum coro_kind kind, struct sip_msg *msg, 
     lua_pop(script_current->L, 1);
     struct coro *c = coro_new(script_current, kind, msg);
     script_route(coro_L(c), name);
-    lua_msg_push(coro_L(c), msg);
+    lmsg_push(coro_L(c), msg);
     coro_set_done(c, done, NULL);
     coro_resume(c, NULL, 1);
     return 1;

@@ -6,22 +6,6 @@
 #include <string.h>
 #include <strings.h>
 
-uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-uint64_t fnv1a_str(uint64_t h, const char *s)
-{
-    /* A separator keeps ("ab","c") and ("a","bc") apart. */
-    return fnv1a(s ? fnv1a(h, s, strlen(s)) : h, "\x1f", 1);
-}
-
 uint64_t fnv1a_span(uint64_t h, struct sip_str s)
 {
     return fnv1a(s.s ? fnv1a(h, s.s, s.len) : h, "\x1f", 1);

@@ -91,10 +91,6 @@ void coro_cancel_all(void);
  * context cannot wait. Use as `return coro_sleep(L, ms);` */
 int coro_sleep(lua_State *L, lua_Integer ms);
 
-/* Keep a script (and so its Lua state, whose main thread is the registry's LUA_RIDX_MAINTHREAD)
- * alive while holding registry references in it, e.g. route callbacks kept across events. */
-struct script *script_ref(struct script *s);
-void script_unref(struct script *s);
 
 LS_API_END
 #endif

@@ -5,14 +5,12 @@
 #include <lunasip/msg.h>
 #include <lunasip/transport.h>
 #include <lunasip/api.h>
+#include <lunasip/hash.h>
 
 LS_API_BEGIN
 #define BRANCH_COOKIE "z9hG4bK"
 
-/* 64-bit FNV-1a over len bytes, chained from h (start with FNV_SEED). */
-#define FNV_SEED 0xcbf29ce484222325ULL
-uint64_t fnv1a(uint64_t h, const void *data, size_t len);
-uint64_t fnv1a_str(uint64_t h, const char *s); /* NULL hashes like "" */
+/* FNV-1a of a span, chained (fnv1a and FNV_SEED: lunasip/hash.h). */
 uint64_t fnv1a_span(uint64_t h, struct sip_str s); /* absent hashes like "" */
 
 /* Set received= and rport= of the top Via of a received request from the packet's source

@@ -45,7 +45,7 @@ struct event_base *fuzz_init(const char *script)
     if (base)
         return base;
     static const script_open_fn bindings[] = { /* as core/server.c, without units */
-        lua_msg_open, lua_sip_open, lua_http_req_open, lua_http_client_open, NULL,
+        lmsg_open, lsip_open, http_req_lua_open, http_client_lua_open, NULL,
     };
     log_set_level(getenv("FUZZ_VERBOSE") ? LS_LOG_DEBUG : -1);
     script_set_openers(bindings);

@@ -48,7 +48,7 @@ static struct auth_state *state_of(struct sip_msg *msg)
 
 static struct sip_msg *check_request(lua_State *L, const char *fn)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     if (!auth_msg_is_request(msg))
         luaL_error(L, "auth.%s needs a request", fn);
     return msg;
@@ -175,7 +175,7 @@ static int check_fail(lua_State *L, const char *reason)
  * sidx: a password, an HA1, {password=} / {ha1=}, or nil (unknown user). */
 static int check_verify(lua_State *L, int sidx)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     const char *realm = lua_tostring(L, 2);
     const struct digest_params *p = lua_touserdata(L, 4);
     enum digest_alg alg = digest_alg_parse(p->algorithm);

@@ -44,7 +44,7 @@ static int check_state(lua_State *L, int idx, const char *fn)
 
 static struct sip_msg *check_request(lua_State *L, const char *fn)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     if (!sipmsg_is_request(msg))
         luaL_error(L, "dispatcher.%s needs a request", fn);
     return msg;
@@ -155,7 +155,7 @@ void ds_resolve_all(void)
  * address and port (of set, or of any set). */
 static int l_is_from(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     int only = !lua_isnoneornil(L, 2);
     int want = only ? (int)luaL_checkinteger(L, 2) : -1;
     int set = only && want < 0 ? -1 : is_from(msg, want); /* set ids are never negative */
@@ -237,7 +237,7 @@ static int l_set_state(lua_State *L)
     int rc = set_state(set, uri, flags, err, sizeof err);
     if (rc == -2)
         return luaL_error(L, "dispatcher.set_state: %s", err);
-    return lua_push_result(L, rc ? err : NULL);
+    return lsip_push_result(L, rc ? err : NULL);
 }
 
 /* Reload the list, logging the outcome; the bad lines are appended to bad. 0 or -1 with the reason. */

@@ -20,7 +20,7 @@ static struct event *expire_ev;
 
 static struct sip_msg *check_request(lua_State *L, const char *fn)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     if (!*reg_msg_method(msg))
         luaL_error(L, "registrar.%s needs a request", fn);
     return msg;

@@ -126,7 +126,7 @@ static const struct tm_api api = {
 /* tm.relay(msg [, {on_failure=, on_reply=, timeout=}]) -> true | nil, err */
 static int l_relay(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     if (!sipmsg_is_request(msg))
         return luaL_error(L, "tm.relay needs a request");
     long timeout = 0;
@@ -194,13 +194,13 @@ static int l_relay(lua_State *L)
                 tm_tx_clear_lua(tx);
         }
     }
-    return lua_push_result(L, rc == 0 ? NULL : err);
+    return lsip_push_result(L, rc == 0 ? NULL : err);
 }
 
 /* tm.reply(msg, code [, reason [, headers [, body]]]): msg:reply through the transaction. */
 static int l_reply(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     if (!sipmsg_is_request(msg))
         return luaL_error(L, "tm.reply needs a request");
     if (!msg->tx)

@@ -459,8 +459,8 @@ static void run_callback(struct tm_tx *tx, int *ref, int once, struct sip_msg *r
         luaL_unref(tx->Lmain, LUA_REGISTRYINDEX, *ref);
         *ref = LUA_NOREF;
     }
-    lua_msg_push(coro_L(c), tx->req);
-    lua_msg_push(coro_L(c), reply);
+    lmsg_push(coro_L(c), tx->req);
+    lmsg_push(coro_L(c), reply);
     coro_set_done(c, done, tx);
     tm_tx_ref(tx);
     coro_resume(c, NULL, 2);

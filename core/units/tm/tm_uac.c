@@ -189,7 +189,7 @@ static void push_reply_table(lua_State *L, int status, const char *reason, struc
     lua_setfield(L, -2, "body");
 }
 
-static void lua_request_done(int status, const char *reason, struct sip_msg *reply, void *arg)
+static void uac_lua_done(int status, const char *reason, struct sip_msg *reply, void *arg)
 {
     struct coro *c = arg;
     if (status == 0) {
@@ -202,7 +202,7 @@ static void lua_request_done(int status, const char *reason, struct sip_msg *rep
     coro_resume(c, NULL, 1);
 }
 
-static void lua_request_cancel(struct coro *c, void *h)
+static void uac_lua_cancel(struct coro *c, void *h)
 {
     tm_request_cancel(h);
 }
@@ -296,9 +296,9 @@ int tm_lua_request(lua_State *L)
     r.headers = headers_arg(L);
     struct coro *c = coro_check_wait(L, "tm.request");
     char err[256];
-    struct tm_uac *h = tm_request(&r, lua_request_done, c, err, sizeof err);
+    struct tm_uac *h = tm_request(&r, uac_lua_done, c, err, sizeof err);
     if (!h)
-        return lua_push_result(L, err);
-    coro_wait(c, lua_request_cancel, h);
+        return lsip_push_result(L, err);
+    coro_wait(c, uac_lua_cancel, h);
     return lua_yield(L, 0);
 }

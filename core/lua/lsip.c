@@ -8,6 +8,17 @@
 #include <lauxlib.h>
 #include <string.h>
 
+int lsip_push_result(lua_State *L, const char *err)
+{
+    if (!err) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, err);
+    return 2;
+}
+
 /* sip.sleep(ms): suspend this route. */
 static int sip_sleep(lua_State *L)
 {
@@ -109,7 +120,7 @@ static int sip_is_myself(lua_State *L)
     return 1;
 }
 
-void lua_sip_open(lua_State *L)
+void lsip_open(lua_State *L)
 {
     static const luaL_Reg sip[] = {
         { "sleep", sip_sleep }, { "spawn", sip_spawn }, { "after", sip_after },

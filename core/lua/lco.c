@@ -94,7 +94,7 @@ static const char wrap_lua[] =
     "  return function(...) return check(resume(co, ...)) end\n"
     "end\n";
 
-void lua_co_open(lua_State *L)
+void lco_open(lua_State *L)
 {
     lua_getglobal(L, "coroutine");
     lua_pushcfunction(L, co_resume);

@@ -14,23 +14,23 @@
 #include <string.h>
 #include <strings.h>
 
-#define MSG_MT LUA_MSG_MT
+#define MSG_MT LMSG_MT
 
 
-struct sip_msg *(*lua_msg_req_twin)(lua_State *L, void *ud);
+struct sip_msg *(*lmsg_req_twin)(lua_State *L, void *ud);
 
-struct sip_msg *lua_msg_check(lua_State *L, int idx)
+struct sip_msg *lmsg_check(lua_State *L, int idx)
 {
     void *u = luaL_testudata(L, idx, MSG_MT);
     if (u)
         return *(struct sip_msg **)u;
-    u = luaL_testudata(L, idx, LUA_HTTP_REQ_MT);
+    u = luaL_testudata(L, idx, LMSG_REQ_MT);
     if (!u)
         luaL_typeerror(L, idx, "msg");
-    return *(struct sip_msg **)u ? *(struct sip_msg **)u : lua_msg_req_twin(L, u);
+    return *(struct sip_msg **)u ? *(struct sip_msg **)u : lmsg_req_twin(L, u);
 }
 
-void lua_msg_push(lua_State *L, struct sip_msg *msg)
+void lmsg_push(lua_State *L, struct sip_msg *msg)
 {
     struct sip_msg **u = lua_newuserdatauv(L, sizeof *u, 0);
     *u = sipmsg_ref(msg);
@@ -39,7 +39,7 @@ void lua_msg_push(lua_State *L, struct sip_msg *msg)
 
 static struct sip_msg *check_request(lua_State *L, const char *what)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     if (!sipmsg_is_request(msg))
         luaL_error(L, "msg:%s() needs a request", what);
     return msg;
@@ -62,7 +62,7 @@ static int msg_gc(lua_State *L)
     return 0;
 }
 
-/* Field names lua_msg_index answers (also stored as the metatable's "fields" list). */
+/* Field names lmsg_index answers (also stored as the metatable's "fields" list). */
 static const char *const msg_fields[] = {
     "method", "ruri", "du", "status", "reason", "call_id", "cseq", "cseq_method", "from", "to",
     "from_tag", "to_tag", "src_ip", "src_port", "proto", "body", NULL,
@@ -121,10 +121,10 @@ static void add_close(lua_State *L, int t, const char *k, size_t max, char *out,
  * its metatable and of msg's whose edit distance to k is small. Never returns. */
 static int unknown_field(lua_State *L, const char *k)
 {
-    int is_req = luaL_testudata(L, 1, LUA_HTTP_REQ_MT) != NULL;
+    int is_req = luaL_testudata(L, 1, LMSG_REQ_MT) != NULL;
     size_t len = strlen(k), max = len < 4 ? 1 : len < 9 ? 2 : 3;
     char close[256] = "";
-    const char *mts[] = { MSG_MT, is_req ? LUA_HTTP_REQ_MT : NULL };
+    const char *mts[] = { MSG_MT, is_req ? LMSG_REQ_MT : NULL };
     for (int i = 0; i < 2 && mts[i]; i++) {
         luaL_getmetatable(L, mts[i]);
         for (int j = 0; j < 2; j++) {
@@ -141,9 +141,9 @@ static int unknown_field(lua_State *L, const char *k)
     return lua_error(L);
 }
 
-int lua_msg_index(lua_State *L)
+int lmsg_index(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     const char *k = luaL_checkstring(L, 2);
     /* methods first (the msg ones, also for objects built on msg) */
     if (luaL_getmetatable(L, MSG_MT) == LUA_TTABLE && lua_getfield(L, -1, "methods") == LUA_TTABLE &&
@@ -202,9 +202,9 @@ int lua_msg_index(lua_State *L)
     return 1;
 }
 
-int lua_msg_newindex(lua_State *L)
+int lmsg_newindex(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     const char *k = luaL_checkstring(L, 2);
     if (!strcmp(k, "ruri")) {
         const char *v = luaL_checkstring(L, 3);
@@ -249,13 +249,13 @@ static const char *check_value(lua_State *L, int idx)
 
 static int msg_header(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     return push_str(L, sipmsg_header(msg, check_name(L, 2), 0));
 }
 
 static int msg_headers(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     struct sip_hdr_iter it;
     struct sip_str v;
     lua_newtable(L);
@@ -269,7 +269,7 @@ static int msg_headers(lua_State *L)
 
 static int msg_append_header(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     const char *n = check_name(L, 2), *v = check_value(L, 3);
     if (sipmsg_header_append(msg, n, v) != 0)
         return luaL_error(L, "cannot add header %s: '%s' (bad value, or a header routes may not change)", n, v);
@@ -278,7 +278,7 @@ static int msg_append_header(lua_State *L)
 
 static int msg_set_header(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     const char *n = check_name(L, 2), *v = check_value(L, 3);
     if (sipmsg_header_remove(msg, n) < 0 || sipmsg_header_append(msg, n, v) != 0)
         return luaL_error(L, "cannot set header %s: '%s' (bad value, or a header routes may not change)", n, v);
@@ -287,7 +287,7 @@ static int msg_set_header(lua_State *L)
 
 static int msg_remove_header(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     const char *n = check_name(L, 2);
     int removed = sipmsg_header_remove(msg, n);
     if (removed < 0)
@@ -386,23 +386,12 @@ static int msg_reply(lua_State *L)
     return 1;
 }
 
-int lua_push_result(lua_State *L, const char *err)
-{
-    if (!err) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    lua_pushnil(L);
-    lua_pushstring(L, err);
-    return 2;
-}
-
 static int msg_forward(lua_State *L)
 {
     struct sip_msg *msg = check_request(L, "forward");
     const char *uri = luaL_optstring(L, 2, NULL);
     char err[256];
-    return lua_push_result(L, proxy_forward(msg, uri, err, sizeof err) == 0 ? NULL : err);
+    return lsip_push_result(L, proxy_forward(msg, uri, err, sizeof err) == 0 ? NULL : err);
 }
 
 static int msg_record_route(lua_State *L)
@@ -463,16 +452,16 @@ static int msg_max_forwards(lua_State *L)
 
 static int msg_drop(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     if (!msg->dropped)
         stats_inc(STAT_DROPPED);
     msg->dropped = 1;
     return 0;
 }
 
-int lua_msg_tostring(lua_State *L)
+int lmsg_tostring(lua_State *L)
 {
-    struct sip_msg *msg = lua_msg_check(L, 1);
+    struct sip_msg *msg = lmsg_check(L, 1);
     char *s;
     size_t len;
     if (sipmsg_print(msg, &s, &len) != 0)
@@ -482,7 +471,7 @@ int lua_msg_tostring(lua_State *L)
     return 1;
 }
 
-void lua_msg_open(lua_State *L)
+void lmsg_open(lua_State *L)
 {
     static const luaL_Reg methods[] = {
         { "header", msg_header },           { "headers", msg_headers },
@@ -495,19 +484,19 @@ void lua_msg_open(lua_State *L)
         { NULL, NULL },
     };
     static const luaL_Reg meta[] = {
-        { "__index", lua_msg_index }, { "__newindex", lua_msg_newindex },
-        { "__gc", msg_gc },           { "__tostring", lua_msg_tostring },
+        { "__index", lmsg_index }, { "__newindex", lmsg_newindex },
+        { "__gc", msg_gc },           { "__tostring", lmsg_tostring },
         { NULL, NULL },
     };
     luaL_newmetatable(L, MSG_MT);
     luaL_setfuncs(L, meta, 0);
     luaL_newlib(L, methods);
     lua_setfield(L, -2, "methods");
-    lua_msg_set_fields(L, msg_fields);
+    lmsg_set_fields(L, msg_fields);
     lua_pop(L, 1);
 }
 
-void lua_msg_set_fields(lua_State *L, const char *const *names)
+void lmsg_set_fields(lua_State *L, const char *const *names)
 {
     lua_newtable(L);
     for (int i = 0; names[i]; i++) {
