@@ -6,6 +6,7 @@
 #include <lunasip/http.h>
 #include <lunasip/log.h>
 #include <lunasip/unit.h>
+#include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,23 +69,18 @@ static int http_delete(const struct ls_http_request *req, json_t **reply, void *
 /* One keepalive under way; it names its binding by AOR and Contact, which may be gone when the
  * answer comes. */
 struct ping {
-    struct ping *prev, *next;
+    LIST_ENTRY(ping) link;   /* in pings */
     char *aor, *contact;
     struct tm_uac *h;
 };
 
-static struct ping *pings;
+static LIST_HEAD(, ping) pings = LIST_HEAD_INITIALIZER(pings);
 static struct event *ping_ev;
 static unsigned long pings_sent, pings_failed;
 
 static void ping_free(struct ping *p)
 {
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        pings = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
+    LIST_REMOVE(p, link);
     free(p->aor);
     free(p->contact);
     free(p);
@@ -143,10 +139,7 @@ static void ping_aor(struct reg_aor *a, void *arg)
         struct tm_uac_req r = { .method = "OPTIONS", .uri = b->contact, .dst = b->received,
                                 .timeout_ms = t > 5000 ? 5000 : t };
         char err[256];
-        p->next = pings;
-        if (pings)
-            pings->prev = p;
-        pings = p;
+        LIST_INSERT_HEAD(&pings, p, link);
         b->pinging = 1;
         if (!(p->h = reg_tm->request(&r, ping_done, p, err, sizeof err))) {
             ls_log(LS_LOG_DEBUG, REG_UNIT, "keepalive to %s not sent: %s", b->contact, err);
@@ -178,8 +171,8 @@ void reg_ping_stop(void)
         event_free(ping_ev);
     ping_ev = NULL;
     /* at exit tm may already have freed its requests: forget the handles, never touch them */
-    while (pings)
-        ping_free(pings);
+    while (!LIST_EMPTY(&pings))
+        ping_free(LIST_FIRST(&pings));
 }
 
 /* ---- metrics ---- */
