@@ -49,11 +49,12 @@ void ls_metrics_family(struct evbuffer *out, const char *name, const char *type,
     evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void one(struct evbuffer *out, const char *name, const char *type, const char *help, uint64_t v)
+void ls_metrics_value(struct evbuffer *out, const char *name, const char *type, const char *help, uint64_t v)
 {
     ls_metrics_family(out, name, type, help);
     evbuffer_add_printf(out, "%s %llu\n", name, (unsigned long long)v);
 }
+
 
 /* The stats.h counters that are not broken down by a label. */
 static const struct {
@@ -179,7 +180,7 @@ void metrics_write(struct evbuffer *out)
                             fwd[i].mode, (unsigned long long)stats[fwd[i].id]);
     latency_write(out);
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++)
-        one(out, plain[i].name, plain[i].type, plain[i].help, stats[plain[i].id]);
+        ls_metrics_value(out, plain[i].name, plain[i].type, plain[i].help, stats[plain[i].id]);
 
     ls_metrics_family(out, "lunasip_http_requests_total", "counter", "HTTP requests received, by method.");
     for (int i = 0; i < HM__COUNT; i++)
@@ -189,11 +190,11 @@ void metrics_write(struct evbuffer *out)
     for (int i = 1; i <= 5; i++)
         evbuffer_add_printf(out, "lunasip_http_responses_total{class=\"%dxx\"} %llu\n", i,
                             (unsigned long long)http_responses[i]);
-    one(out, "lunasip_http_routes_total", "counter", "on_http routes started.", http_route_runs);
-    one(out, "lunasip_http_client_requests_total", "counter", "Requests sent by http.request.", http_client_requests);
-    one(out, "lunasip_http_client_failures_total", "counter", "http.request calls that got no response (refused, timeout, ...).",
+    ls_metrics_value(out, "lunasip_http_routes_total", "counter", "on_http routes started.", http_route_runs);
+    ls_metrics_value(out, "lunasip_http_client_requests_total", "counter", "Requests sent by http.request.", http_client_requests);
+    ls_metrics_value(out, "lunasip_http_client_failures_total", "counter", "http.request calls that got no response (refused, timeout, ...).",
         http_client_failures);
-    one(out, "lunasip_coroutines_alive", "gauge", "Route coroutines started and not yet finished.",
+    ls_metrics_value(out, "lunasip_coroutines_alive", "gauge", "Route coroutines started and not yet finished.",
         (uint64_t)(coro_count() > 0 ? coro_count() : 0));
 
     for (size_t i = 0; i < nsources; i++)

@@ -12,6 +12,7 @@
 #ifndef LUNASIP_HTTP_H
 #define LUNASIP_HTTP_H
 #include <jansson.h>
+#include <stdint.h>
 #include <lunasip/api.h>
 
 LS_API_BEGIN
@@ -55,6 +56,8 @@ void ls_metrics_source_remove(ls_metrics_writer write, void *arg);
 
 /* Append the "# HELP" and "# TYPE" lines of a family (type: "counter", "gauge", "untyped"). */
 void ls_metrics_family(struct evbuffer *out, const char *name, const char *type, const char *help);
+/* A whole family of one unlabelled sample: the two lines above, then `name value`. */
+void ls_metrics_value(struct evbuffer *out, const char *name, const char *type, const char *help, uint64_t v);
 
 LS_API_END
 #endif

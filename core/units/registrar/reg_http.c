@@ -179,19 +179,15 @@ void reg_ping_stop(void)
 
 static void metrics_write(struct evbuffer *out, void *arg)
 {
-    ls_metrics_family(out, "lunasip_registrar_aors", "gauge", "Addresses of record with at least one binding");
-    evbuffer_add_printf(out, "lunasip_registrar_aors %lu\n", reg_naors);
-    ls_metrics_family(out, "lunasip_registrar_bindings", "gauge", "Registered contacts (bindings)");
-    evbuffer_add_printf(out, "lunasip_registrar_bindings %lu\n", reg_nbindings);
+    ls_metrics_value(out, "lunasip_registrar_aors", "gauge", "Addresses of record with at least one binding", reg_naors);
+    ls_metrics_value(out, "lunasip_registrar_bindings", "gauge", "Registered contacts (bindings)", reg_nbindings);
     ls_metrics_family(out, "lunasip_registrar_registrations_total", "counter",
                       "REGISTER requests processed by registrar.save, by outcome");
     evbuffer_add_printf(out, "lunasip_registrar_registrations_total{result=\"accepted\"} %lu\n", reg_accepted);
     evbuffer_add_printf(out, "lunasip_registrar_registrations_total{result=\"refused\"} %lu\n", reg_refused);
-    ls_metrics_family(out, "lunasip_registrar_nat_pings_total", "counter", "NAT keepalives sent to bindings");
-    evbuffer_add_printf(out, "lunasip_registrar_nat_pings_total %lu\n", pings_sent);
-    ls_metrics_family(out, "lunasip_registrar_nat_pings_failed_total", "counter",
-                      "NAT keepalives unanswered or not sent");
-    evbuffer_add_printf(out, "lunasip_registrar_nat_pings_failed_total %lu\n", pings_failed);
+    ls_metrics_value(out, "lunasip_registrar_nat_pings_total", "counter", "NAT keepalives sent to bindings", pings_sent);
+    ls_metrics_value(out, "lunasip_registrar_nat_pings_failed_total", "counter", "NAT keepalives unanswered or not sent",
+                     pings_failed);
 }
 
 int reg_http_start(char *err, size_t errlen)

@@ -46,13 +46,11 @@ static int route_end(struct sip_msg *msg, int failed)
 
 static void metrics(struct evbuffer *out, void *arg)
 {
-    ls_metrics_family(out, "lunasip_transactions_active", "gauge", "SIP transactions alive (tm).");
-    evbuffer_add_printf(out, "lunasip_transactions_active %lu\n", tm_active);
-    ls_metrics_family(out, "lunasip_transactions_created_total", "counter", "SIP transactions created since start (tm).");
-    evbuffer_add_printf(out, "lunasip_transactions_created_total %lu\n", tm_created);
-    ls_metrics_family(out, "lunasip_transactions_refused_total", "counter",
-                      "SIP requests answered 503 over the tm max_transactions cap.");
-    evbuffer_add_printf(out, "lunasip_transactions_refused_total %lu\n", tm_refused);
+    ls_metrics_value(out, "lunasip_transactions_active", "gauge", "SIP transactions alive (tm).", tm_active);
+    ls_metrics_value(out, "lunasip_transactions_created_total", "counter", "SIP transactions created since start (tm).",
+                     tm_created);
+    ls_metrics_value(out, "lunasip_transactions_refused_total", "counter",
+                     "SIP requests answered 503 over the tm max_transactions cap.", tm_refused);
 }
 
 /* ---- typed API ---- */
