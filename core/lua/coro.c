@@ -2,8 +2,7 @@
 #include <lunasip/coro.h>
 #include "log.h"
 #include "lua/script.h"
-#include <lunasip/loop.h>
-#include <lunasip/loop.h>
+#include "loop.h"
 #include <lunasip/msg.h>
 #include "stats.h"
 #include <lauxlib.h>
@@ -285,7 +284,7 @@ int coro_sleep(lua_State *L, lua_Integer ms)
         return luaL_error(L, "sip.sleep: negative time");
     struct coro *c = coro_check_wait(L, "sip.sleep");
     struct event *ev = evtimer_new(server_base(), sleep_fired, c);
-    ls_timer_arm(ev, (long)ms);
+    loop_timer_arm_now(ev, (long)ms);
     coro_wait(c, sleep_cancel, ev);
     return lua_yield(L, 0);
 }

@@ -5,7 +5,7 @@
 #include <lunasip/lua.h>
 #include <lunasip/transport.h>
 #include "stats.h"
-#include <lunasip/loop.h>
+#include "loop.h"
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -612,7 +612,7 @@ unsigned long script_timer_add(struct script *s, int fnref, long ms, int repeat)
     t->repeat = repeat;
     t->id = ++next_id;
     t->ev = event_new(server_base(), -1, repeat ? EV_PERSIST : 0, timer_fired, t);
-    ls_timer_arm(t->ev, ms);
+    loop_timer_arm_now(t->ev, ms);
     t->next = s->timers;
     s->timers = t;
     return t->id;
