@@ -51,20 +51,46 @@ static const struct {
     [HDR_MIME_VERSION] = { "Mime-Version", 0, 0 },
 };
 
+/* Known names by hash (first letter, last letter and length, case folded): filled from hdr_defs
+ * on first use, open addressing; 0 is an empty slot. */
+#define HDR_HASH_SLOTS 256
+static unsigned char hdr_by_hash[HDR_HASH_SLOTS], hdr_by_compact[128];
+static int hdr_lookup_ready;
+
+static unsigned hdr_hash(const char *name, size_t len)
+{
+    return ((unsigned)tolower((unsigned char)name[0]) * 7u + (unsigned)tolower((unsigned char)name[len - 1]) * 3u +
+            (unsigned)len * 11u) % HDR_HASH_SLOTS;
+}
+
+static void hdr_lookup_init(void)
+{
+    for (int i = 1; i < HDR_COUNT; i++) {
+        unsigned k = hdr_hash(hdr_defs[i].name, strlen(hdr_defs[i].name));
+        while (hdr_by_hash[k])
+            k = (k + 1) % HDR_HASH_SLOTS;
+        hdr_by_hash[k] = (unsigned char)i;
+        if (hdr_defs[i].compact)
+            hdr_by_compact[(unsigned char)hdr_defs[i].compact] = (unsigned char)i;
+    }
+    hdr_lookup_ready = 1;
+}
+
 int sipmsg_hdr_id(const char *name, size_t len)
 {
+    if (!hdr_lookup_ready)
+        hdr_lookup_init();
     if (len == 1) {
         int c = tolower((unsigned char)name[0]);
-        for (int i = 1; i < HDR_COUNT; i++)
-            if (hdr_defs[i].compact == c)
-                return i;
-        return HDR_OTHER;
+        return c < 128 ? hdr_by_compact[c] : HDR_OTHER;
     }
-    int c0 = tolower((unsigned char)name[0]);
-    for (int i = 1; i < HDR_COUNT; i++) /* the first letter rules out most at once */
-        if (tolower((unsigned char)hdr_defs[i].name[0]) == c0 && strlen(hdr_defs[i].name) == len &&
-            strncasecmp(hdr_defs[i].name, name, len) == 0)
-            return i;
+    if (!len)
+        return HDR_OTHER;
+    for (unsigned k = hdr_hash(name, len); hdr_by_hash[k]; k = (k + 1) % HDR_HASH_SLOTS) {
+        const char *known = hdr_defs[hdr_by_hash[k]].name;
+        if (strncasecmp(known, name, len) == 0 && known[len] == '\0')
+            return hdr_by_hash[k];
+    }
     return HDR_OTHER;
 }
 
@@ -151,9 +177,8 @@ int sipmsg_hdr_index(struct sip_hdr *h, const char *line, size_t len)
     h->vlen = (uint32_t)(e - v);
     h->id = (uint16_t)sipmsg_hdr_id(line, n);
     h->folded = memchr(line + v, '\n', e - v) != NULL;
-    for (size_t i = v; i < e; i++)
-        if (line[i] == '\0')
-            return -1; /* a NUL is not allowed raw (escaped as %00 it is fine) */
+    if (memchr(line + v, '\0', e - v))
+        return -1; /* a NUL is not allowed raw (escaped as %00 it is fine) */
     return 0;
 }
 

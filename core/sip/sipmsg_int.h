@@ -84,8 +84,14 @@ const char *sipmsg_value_end(const char *s, const char *e);
 /* RFC 3261 token characters. */
 static inline int sip_is_token(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("-.!%*_+`'~", c));
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return 1;
+    switch (c) {
+    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 /* The message as it goes out with top (a complete line, or NULL) inserted first among the

@@ -1,7 +1,7 @@
 /* Small scanners for the SIP grammar pieces routes and units read (RFC 3261 §25): URIs,
  * name-addr values, Via values, parameter lists and numbers. They never allocate: results are
  * spans into the scanned bytes. */
-#include <lunasip/msg.h>
+#include "sip/sipmsg_int.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,12 +26,6 @@ static struct sip_str trim(const char *s, const char *end)
     while (end > s && is_ws(end[-1]))
         end--;
     return (struct sip_str){ s, (size_t)(end - s) };
-}
-
-/* RFC 3261 token characters. */
-static int is_token(char c)
-{
-    return isalnum((unsigned char)c) || (c && strchr("-.!%*_+`'~", c));
 }
 
 int sip_str_ieq(struct sip_str a, const char *b)
@@ -85,7 +79,7 @@ static int params_ok(const char *p, const char *end)
             return -1;
         p = skip_ws(p + 1, end);
         const char *n = p;
-        while (p < end && (is_token(*p) || *p == '[' || *p == ']' || *p == ':'))
+        while (p < end && (sip_is_token(*p) || *p == '[' || *p == ']' || *p == ':'))
             p++;
         if (p == n)
             return -1;
@@ -245,7 +239,7 @@ int sip_nameaddr_parse(const char *s, size_t len, struct sip_nameaddr *na)
                     return -1;
             } else {
                 for (size_t i = 0; i < d.len; i++)
-                    if (!is_token(d.s[i]) && !is_ws(d.s[i]))
+                    if (!sip_is_token(d.s[i]) && !is_ws(d.s[i]))
                         return -1;
             }
             na->display = d;
@@ -272,7 +266,7 @@ int sip_via_parse(const char *s, size_t len, struct sip_via *via)
     /* sent-protocol = protocol-name SLASH protocol-version SLASH transport, LWS allowed */
     for (int part = 0; part < 3; part++) {
         const char *t = p;
-        while (p < end && is_token(*p))
+        while (p < end && sip_is_token(*p))
             p++;
         if (p == t)
             return -1;

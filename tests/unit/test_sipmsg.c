@@ -2,6 +2,8 @@
  * values), typed views, the edits applied on output (untouched bytes byte-identical,
  * Content-Length only when the body changed) and the local reply builder. */
 #include "check.h"
+#include "sip/sipmsg_int.h"
+#include <ctype.h>
 #include <lunasip/msg.h>
 #include <lunasip/proxy.h>
 #include <stdlib.h>
@@ -39,9 +41,32 @@ static const char *str(struct sip_str v)
     return v.s ? sip_str_copy(v, buf, sizeof buf) : NULL;
 }
 
+/* Every known name is found whatever its case, compact forms too; near misses are not. */
+static void check_hdr_ids(void)
+{
+    for (int id = 1; id < HDR_COUNT; id++) {
+        const char *name = sipmsg_hdr_canon(id);
+        char up[64], low[64];
+        size_t n = strlen(name);
+        for (size_t i = 0; i <= n; i++) {
+            up[i] = (char)toupper((unsigned char)name[i]);
+            low[i] = (char)tolower((unsigned char)name[i]);
+        }
+        CHECK(sipmsg_hdr_id(name, n) == id && sipmsg_hdr_id(up, n) == id && sipmsg_hdr_id(low, n) == id);
+        CHECK(n == 2 || sipmsg_hdr_id(name, n - 1) != id); /* "T" is To's compact form */
+        low[1] = low[1] == 'q' ? 'z' : 'q'; /* same first and last letter and length */
+        CHECK(sipmsg_hdr_id(low, n) == HDR_OTHER);
+    }
+    CHECK(sipmsg_hdr_id("v", 1) == HDR_VIA && sipmsg_hdr_id("M", 1) == HDR_CONTACT);
+    CHECK(sipmsg_hdr_id("l", 1) == HDR_CONTENT_LENGTH && sipmsg_hdr_id("g", 1) == HDR_OTHER);
+    CHECK(sipmsg_hdr_id("\xe9", 1) == HDR_OTHER && sipmsg_hdr_id("X-Via", 5) == HDR_OTHER);
+    CHECK(sipmsg_hdr_id("Viaa", 4) == HDR_OTHER && sipmsg_hdr_id("Vi", 2) == HDR_OTHER);
+}
+
 int main(void)
 {
     sipmsg_init();
+    check_hdr_ids();
     const char *why = NULL;
     struct sip_msg *msg = sipmsg_parse(invite, sizeof invite - 1, NULL, &why);
     CHECK(msg != NULL);
