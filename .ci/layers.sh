@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The layer check: reads the #include lines of the core and the units and fails when
 #   - a lower layer includes an upper one:
-#       base (core/log.h, core/stats.h, lunasip/{api,abi,log,loop,wire}.h)
+#       base (core/log.h, core/stats.h, lunasip/{api,abi,fmt,log,loop,wire}.h)
 #       < transport < sip < lua < http < process (core/*.c|h)
 #     a file may include its own layer and any lower one; public headers count in the layer
 #     that implements them (lunasip/msg.h is sip, lunasip/coro.h is lua, ...);
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # The layer of an include target (a path under core/ or lunasip/NAME.h) into L, "" when unknown.
 layer_of() {
     case $1 in
-        log.h|stats.h|loop.h|lunasip/api.h|lunasip/abi.h|lunasip/log.h|lunasip/loop.h|lunasip/wire.h) L=0 ;;
+        log.h|stats.h|loop.h|lunasip/api.h|lunasip/abi.h|lunasip/fmt.h|lunasip/log.h|lunasip/loop.h|lunasip/wire.h) L=0 ;;
         transport/*|lunasip/transport.h) L=1 ;;
         sip/*|lunasip/msg.h|lunasip/stats.h|lunasip/hook.h|lunasip/proxy.h|lunasip/via.h|lunasip/branch.h) L=2 ;;
         lua/*|lunasip/coro.h|lunasip/lua.h|lunasip/sip.h) L=3 ;;

@@ -5,6 +5,7 @@
 #include "sip/sipmsg_int.h"
 #include "stats.h"
 #include <lunasip/stats.h>
+#include <lunasip/fmt.h>
 #include <lunasip/via.h>
 #include <osipparser2/osip_parser.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@ struct send_job {
     size_t len;
     char buf[];
 };
+
+/* A NUL-terminated copy of s into dst (size bytes), truncated like snprintf's "%s". */
+static void str_copy(char *dst, size_t size, const char *s)
+{
+    sip_str_copy((struct sip_str){ s, strlen(s) }, dst, size);
+}
 
 static void job_failed(struct send_job *job, const char *why)
 {
@@ -134,7 +141,7 @@ int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t con
         return -1;
     job->proto = proto;
     job->conn_id = conn_id;
-    snprintf(job->name, sizeof job->name, "%s", host);
+    str_copy(job->name, sizeof job->name, host);
     job->len = len;
     if (len)
         memcpy(job->buf, buf, len);
@@ -191,8 +198,8 @@ int proxy_max_forwards(struct sip_msg *msg)
     }
     if (mf < 0 || mf > 256)
         mf = mf < 0 ? 71 : 256; /* malformed (requests with one are refused before a route): 70 */
-    char num[16];
-    snprintf(num, sizeof num, "%lld", mf - 1);
+    char num[24];
+    *fmt_uint(num, (unsigned long long)(mf - 1)) = '\0';
     sipmsg_header_replace_value(msg, "Max-Forwards", 0, num);
     return (int)mf - 1;
 }
@@ -226,12 +233,12 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
     }
     msg->forwarded = 1;
     job->proto = proto;
-    snprintf(job->name, sizeof job->name, "%s", host);
+    str_copy(job->name, sizeof job->name, host);
     job->msg = sipmsg_ref(msg);
     job->cb = cb;
     job->arg = arg;
     if (branch)
-        snprintf(job->branch, sizeof job->branch, "%s", branch);
+        str_copy(job->branch, sizeof job->branch, branch);
     job->stateful = branch != NULL;
     struct sip_addr ws;
     if ((proto == PROTO_WS || proto == PROTO_WSS) && transport_ws_lookup(host, &ws) == 0) {

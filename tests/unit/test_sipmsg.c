@@ -4,6 +4,7 @@
 #include "check.h"
 #include "sip/sipmsg_int.h"
 #include <ctype.h>
+#include <lunasip/fmt.h>
 #include <lunasip/msg.h>
 #include <lunasip/proxy.h>
 #include <stdlib.h>
@@ -63,10 +64,29 @@ static void check_hdr_ids(void)
     CHECK(sipmsg_hdr_id("Viaa", 4) == HDR_OTHER && sipmsg_hdr_id("Vi", 2) == HDR_OTHER);
 }
 
+/* The formatters write what snprintf would. */
+static void check_fmt(void)
+{
+    static const unsigned long long nums[] = { 0, 7, 10, 65535, 4294967295ULL, 18446744073709551615ULL };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        char a[32], b[32];
+        *fmt_uint(a, nums[i]) = '\0';
+        snprintf(b, sizeof b, "%llu", nums[i]);
+        CHECK_STR(a, b);
+        *fmt_hex64(a, nums[i]) = '\0';
+        snprintf(b, sizeof b, "%016llx", nums[i]);
+        CHECK_STR(a, b);
+    }
+    char c[32];
+    *fmt_mem(fmt_str(c, "ab"), "cdef", 2) = '\0';
+    CHECK_STR(c, "abcd");
+}
+
 int main(void)
 {
     sipmsg_init();
     check_hdr_ids();
+    check_fmt();
     const char *why = NULL;
     struct sip_msg *msg = sipmsg_parse(invite, sizeof invite - 1, NULL, &why);
     CHECK(msg != NULL);

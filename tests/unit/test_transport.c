@@ -100,6 +100,19 @@ static void test_addr_str(void)
     CHECK(strcmp(addr_str(&sa, buf, sizeof buf), "10.0.0.7:5060") == 0);
     addr_ip_port(&sa, ip, sizeof ip, &port);
     CHECK(strcmp(ip, "10.0.0.7") == 0 && port == 5060);
+    /* IPv4 is printed without inet_ntop: the same text at the edges */
+    static const char *v4[] = { "0.0.0.0", "255.255.255.255", "192.168.100.9", "1.20.3.40" };
+    for (size_t i = 0; i < sizeof v4 / sizeof v4[0]; i++) {
+        inet_pton(AF_INET, v4[i], &sin->sin_addr);
+        sin->sin_port = htons(65535);
+        addr_ip_port(&sa, ip, sizeof ip, &port);
+        CHECK(strcmp(ip, v4[i]) == 0 && port == 65535);
+        char small[8]; /* too short: inet_ntop's answer ("?" when it does not fit) */
+        addr_ip_port(&sa, small, sizeof small, NULL);
+        CHECK(strlen(v4[i]) < sizeof small ? strcmp(small, v4[i]) == 0 : strcmp(small, "?") == 0);
+    }
+    inet_pton(AF_INET, "10.0.0.7", &sin->sin_addr);
+    sin->sin_port = htons(5060);
 
     memset(&sa, 0, sizeof sa);
     sin6->sin6_family = AF_INET6;
