@@ -234,14 +234,15 @@ struct sip_msg *sipmsg_parse(const char *buf, size_t len, const struct sip_sourc
     size_t lines = 1;
     for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + len - q))) != NULL; q++)
         lines++;
-    size_t head = (sizeof(struct sip_msg) + sizeof(struct sip_msg_priv) + 15) & ~(size_t)15;
+    size_t at_p = (sizeof(struct sip_msg) + 15) & ~(size_t)15; /* p follows msg, 16-aligned */
+    size_t head = (at_p + sizeof(struct sip_msg_priv) + 15) & ~(size_t)15;
     size_t size = head + ((len + 16) & ~(size_t)15) + (lines + 8) * sizeof(struct sip_hdr) + 1024;
     char *block = malloc(size);
     if (!block)
         abort();
     struct sip_msg *msg = (struct sip_msg *)block;
     memset(msg, 0, sizeof *msg);
-    struct sip_msg_priv *p = (struct sip_msg_priv *)(block + ((sizeof *msg + 15) & ~(size_t)15));
+    struct sip_msg_priv *p = (struct sip_msg_priv *)(block + at_p);
     memset(p, 0, sizeof *p);
     msg->p = p;
     msg->refs = 1;
