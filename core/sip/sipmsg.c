@@ -482,13 +482,18 @@ struct sip_str sipmsg_to_uri(const struct sip_msg *msg) { return addr_part(msg, 
 struct sip_str sipmsg_from_tag(const struct sip_msg *msg) { return addr_part(msg, "From", 1); }
 struct sip_str sipmsg_to_tag(const struct sip_msg *msg) { return addr_part(msg, "To", 1); }
 
+/* The parsed top Via is kept while the first Via line is the same line: lines never change in
+ * place (an edit makes a new one), so its spans stay valid. Not kept when the value does not lie
+ * in that line (folded, or the line holds no value and a later one is the top). */
 int sipmsg_top_via(const struct sip_msg *msg, struct sip_via *via)
 {
     struct sip_msg_priv *p = msg->p;
-    if (p->via_gen != p->gen + 1) {
+    int i = sipmsg_hdr_find(msg, HDR_VIA, NULL, 0);
+    const struct sip_hdr *h = i < 0 ? NULL : &p->h[i];
+    if (!h || h->line != p->via_line) {
         struct sip_str v = sipmsg_header(msg, "Via", 0);
         p->via_rc = v.s ? sip_via_parse(v.s, v.len, &p->via) : -1;
-        p->via_gen = p->gen + 1;
+        p->via_line = h && v.s >= h->line && v.s < h->line + h->len ? h->line : NULL;
     }
     if (p->via_rc == 0)
         *via = p->via;

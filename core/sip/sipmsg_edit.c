@@ -19,7 +19,6 @@ int sipmsg_hdr_splice(struct sip_msg *msg, unsigned i, size_t off, size_t len, c
     if (sipmsg_hdr_index(&n, line, nlen) != 0)
         return -1;
     *h = n;
-    msg->p->gen++; /* views parsed before are stale */
     return 0;
 }
 
@@ -44,7 +43,6 @@ int sipmsg_hdr_insert_line(struct sip_msg *msg, unsigned i, const char *text, si
     memmove(&p->h[i + 1], &p->h[i], (p->nh - i) * sizeof *p->h);
     p->h[i] = n;
     p->nh++;
-    msg->p->gen++; /* views parsed before are stale */
     return 0;
 }
 
@@ -53,7 +51,6 @@ void sipmsg_hdr_delete(struct sip_msg *msg, unsigned i)
     struct sip_msg_priv *p = msg->p;
     memmove(&p->h[i], &p->h[i + 1], (p->nh - i - 1) * sizeof *p->h);
     p->nh--;
-    msg->p->gen++; /* views parsed before are stale */
 }
 
 unsigned sipmsg_hdr_after(const struct sip_msg *msg, int id)
@@ -234,7 +231,6 @@ int sipmsg_set_ruri(struct sip_msg *msg, const char *uri)
              p->version.s, (int)lel, le);
     if (sipmsg_sl_index(p, sl, len) != 0)
         return -1;
-    msg->p->gen++; /* views parsed before are stale */
     return 0;
 }
 
@@ -251,7 +247,6 @@ int sipmsg_set_body(struct sip_msg *msg, const char *body, size_t len, const cha
     }
     msg->p->body = (struct sip_str){ len ? sipmsg_strdup(msg, body, len) : "", len };
     msg->p->body_set = 1;
-    msg->p->gen++; /* views parsed before are stale */
     return 0;
 }
 

@@ -45,8 +45,7 @@ struct sip_msg_priv {
     struct sip_str body;
     unsigned body_set : 1;      /* body replaced: Content-Length is rewritten on output */
     unsigned cl_bad : 1;        /* Content-Length malformed, repeated or larger than the bytes */
-    unsigned long gen;          /* edit counter, for the view cache */
-    unsigned long via_gen;      /* cached top Via */
+    const char *via_line;       /* the header line the cached top Via was parsed from, or NULL */
     int via_rc;
     struct sip_via via;
 };

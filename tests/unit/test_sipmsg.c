@@ -214,6 +214,27 @@ int main(void)
     free(r);
     sipmsg_unref(msg);
 
+    /* the top Via view follows every edit of the Via lines (it is kept while its line is) */
+    static const char vias[] =
+        "OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP a.example:5061;branch=z9hG4bK1, SIP/2.0/TCP b.example\r\n"
+        "Via: SIP/2.0/UDP c.example\r\nv: ,\r\nVia: SIP/2.0/UDP d.example\r\n\r\n";
+    msg = sipmsg_parse(vias, sizeof vias - 1, NULL, &why);
+    struct sip_via tv;
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && tv.port == 5061 && !strcmp(str(tv.host), "a.example"));
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && !strcmp(str(tv.branch), "z9hG4bK1")); /* kept */
+    CHECK(msg && sipmsg_header_remove_value(msg, "Via", 0) == 0);
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && tv.port == 0 && !strcmp(str(tv.host), "b.example"));
+    CHECK(msg && sipmsg_header_insert(msg, NULL, 0, "Via", "SIP/2.0/UDP new.example:7") == 0);
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && tv.port == 7 && !strcmp(str(tv.host), "new.example"));
+    CHECK(msg && sipmsg_header_replace_value(msg, "Via", 0, "SIP/2.0/TLS r.example") == 0);
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && !strcmp(str(tv.transport), "TLS"));
+    CHECK(msg && sipmsg_header_remove_value(msg, "Via", 0) == 0 && sipmsg_header_remove_value(msg, "Via", 0) == 0);
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && !strcmp(str(tv.host), "c.example"));
+    CHECK(msg && sipmsg_header_remove_value(msg, "Via", 0) == 0);
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && !strcmp(str(tv.host), "d.example")); /* past the empty line */
+    CHECK(msg && sipmsg_header_remove(msg, "Via") == 1 && sipmsg_top_via(msg, &tv) == -1);
+    sipmsg_unref(msg);
+
     /* numbers: range checks, no sign, no junk */
     CHECK(sip_number((struct sip_str){ "2147483647", 10 }, 0x7fffffffLL) == 2147483647LL);
     CHECK(sip_number((struct sip_str){ "2147483648", 10 }, 0x7fffffffLL) == -1);
