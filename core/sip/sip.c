@@ -76,14 +76,16 @@ static int request_problem(struct sip_msg *msg, const char **why, char *hdrs, si
     static const int single[] = { HDR_FROM, HDR_TO, HDR_CALL_ID, HDR_CSEQ, HDR_MAX_FORWARDS, HDR_CONTENT_TYPE };
     if (!sip_str_ieq(p->version, "SIP/2.0"))
         return *why = "Version Not Supported", 505;
+    unsigned char lines[HDR_COUNT] = { 0 }; /* header lines of each known id, counted up to 2 */
+    for (unsigned i = 0; i < p->nh; i++)
+        if (lines[p->h[i].id] < 2)
+            lines[p->h[i].id]++;
     for (size_t i = 0; i < sizeof mandatory / sizeof mandatory[0]; i++)
-        if (sipmsg_hdr_find(msg, mandatory[i].id, NULL, 0) < 0)
+        if (!lines[mandatory[i].id])
             return *why = mandatory[i].missing, 400;
-    for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) {
-        int first = sipmsg_hdr_find(msg, single[i], NULL, 0);
-        if (first >= 0 && sipmsg_hdr_find(msg, single[i], NULL, (unsigned)first + 1) >= 0)
+    for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
+        if (lines[single[i]] > 1)
             return *why = "repeated single-value header", 400;
-    }
     if (p->cl_bad)
         return *why = "bad Content-Length", 400;
     struct sip_uri u;
@@ -112,6 +114,8 @@ static int request_problem(struct sip_msg *msg, const char **why, char *hdrs, si
     if (sipmsg_method_is(msg, "ACK") || sipmsg_method_is(msg, "CANCEL"))
         return 0;
     /* §16.3 step 4: we support no extension a proxy could be required to */
+    if (!lines[HDR_PROXY_REQUIRE])
+        return 0;
     struct sip_hdr_iter it;
     struct sip_str opt;
     size_t n = 0;
