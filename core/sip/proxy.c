@@ -149,8 +149,9 @@ int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t con
     return 0;
 }
 
-int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
-                     char *err, size_t errlen)
+/* proxy_uri_target, with the parsed URI in *u (spans into uri). */
+static int uri_target(const char *uri, struct sip_uri *up, char *host, size_t hostlen, int *port,
+                      enum sip_proto *proto, char *err, size_t errlen)
 {
     struct sip_uri u;
     if (sip_uri_parse(uri, strlen(uri), &u) != 0 || !u.host.len) {
@@ -180,7 +181,15 @@ int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enu
         return -1;
     }
     sip_str_copy(u.host, host, hostlen);
+    *up = u;
     return 0;
+}
+
+int proxy_uri_target(const char *uri, char *host, size_t hostlen, int *port, enum sip_proto *proto,
+                     char *err, size_t errlen)
+{
+    struct sip_uri u;
+    return uri_target(uri, &u, host, hostlen, port, proto, err, errlen);
 }
 
 int proxy_max_forwards(struct sip_msg *msg)
@@ -220,7 +229,8 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
         }
         uri = sip_str_copy(r, ruri, sizeof ruri);
     }
-    if (proxy_uri_target(uri, host, sizeof host, &port, &proto, err, errlen) != 0)
+    struct sip_uri u;
+    if (uri_target(uri, &u, host, sizeof host, &port, &proto, err, errlen) != 0)
         return -1;
     if (!msg->mf_done && proxy_max_forwards(msg) == 0) {
         snprintf(err, errlen, "Max-Forwards is 0");
@@ -246,9 +256,7 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
         return 0;
     }
     /* RFC 3263 looks at what the URI gives: a port, a transport, neither */
-    struct sip_uri u;
     struct sip_str t;
-    sip_uri_parse(uri, strlen(uri), &u); /* parsed above already */
     int proto_given = sip_param_get(u.params, "transport", &t) && t.len;
     transport_resolve_sip(host, u.port ? port : 0, proto, proto_given, send_resolved_sip, job);
     return 0;
