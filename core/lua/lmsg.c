@@ -143,12 +143,14 @@ static int unknown_field(lua_State *L, const char *k)
 
 int lmsg_index(lua_State *L)
 {
-    struct sip_msg *msg = lmsg_check(L, 1);
     const char *k = luaL_checkstring(L, 2);
-    /* methods first (the msg ones, also for objects built on msg) */
+    /* methods first (the msg ones, also for objects built on msg): a method checks its msg
+     * argument when it is called */
     if (luaL_getmetatable(L, MSG_MT) == LUA_TTABLE && lua_getfield(L, -1, "methods") == LUA_TTABLE &&
         lua_getfield(L, -1, k) != LUA_TNIL)
         return 1;
+    lua_settop(L, 2);
+    struct sip_msg *msg = lmsg_check(L, 1);
     int req = sipmsg_is_request(msg);
     if (!strcmp(k, "method")) {
         return push_str(L, sipmsg_method(msg));
