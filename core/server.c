@@ -283,6 +283,15 @@ int server_run(const struct server_options *o)
     }
     apply_settings(s);
     struct event *sigs[3] = { NULL, NULL, NULL };
+    /* Listeners first: units may look them up in their init (a dispatcher list's socket=). */
+    const char **listen = opts.nlisten ? opts.listen : s->nlisten ? (const char **)s->listen : default_listen;
+    int nlisten = opts.nlisten ? opts.nlisten : s->nlisten ? s->nlisten : 2;
+    for (int i = 0; i < nlisten; i++) {
+        if (transport_listen(base, listen[i], err, sizeof err) != 0) {
+            log_error("cannot listen: %s", err);
+            goto out;
+        }
+    }
     if (unit_load_all(s, err, sizeof err) != 0) {
         log_error("%s", err);
         goto out;
@@ -296,14 +305,6 @@ int server_run(const struct server_options *o)
     }
     script_unref(s);
     s = again;
-    const char **listen = opts.nlisten ? opts.listen : s->nlisten ? (const char **)s->listen : default_listen;
-    int nlisten = opts.nlisten ? opts.nlisten : s->nlisten ? s->nlisten : 2;
-    for (int i = 0; i < nlisten; i++) {
-        if (transport_listen(base, listen[i], err, sizeof err) != 0) {
-            log_error("cannot listen: %s", err);
-            goto out;
-        }
-    }
     if (s->http_listen && s->http_tls.set) { /* config.http.tls: read at start only, like listen */
         struct tls_settings ts;
         script_tls_settings(&s->http_tls, &ts);

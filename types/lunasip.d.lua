@@ -65,6 +65,7 @@ on_start = nil
 ---@field method string request method ("INVITE"); for a reply, the method of its CSeq
 ---@field ruri string Request-URI (read/write)
 ---@field du string? next hop URI (read/write; nil: the R-URI)
+---@field socket string? listener requests leave from, "udp:10.0.0.1:5060" (read/write, requests; nil: by destination)
 ---@field status integer? reply code (replies)
 ---@field reason string? reply phrase (replies)
 ---@field call_id string
@@ -251,6 +252,7 @@ function sip.is_myself(uri) end
 ---@field body? string
 ---@field content_type? string
 ---@field dst? string next hop URI
+---@field socket? string listener to send from, "udp:10.0.0.1:5060"
 ---@field timeout? integer ms
 
 tm = {}

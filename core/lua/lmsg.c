@@ -64,7 +64,7 @@ static int msg_gc(lua_State *L)
 
 /* Field names lmsg_index answers (also stored as the metatable's "fields" list). */
 static const char *const msg_fields[] = {
-    "method", "ruri", "du", "status", "reason", "call_id", "cseq", "cseq_method", "from", "to",
+    "method", "ruri", "du", "socket", "status", "reason", "call_id", "cseq", "cseq_method", "from", "to",
     "from_tag", "to_tag", "src_ip", "src_port", "proto", "body", NULL,
 };
 
@@ -158,6 +158,9 @@ int lmsg_index(lua_State *L)
         return push_str(L, sipmsg_ruri(msg));
     } else if (!strcmp(k, "du")) {
         lua_pushstring(L, msg->du);
+    } else if (!strcmp(k, "socket")) {
+        char b[80];
+        lua_pushstring(L, msg->socket ? transport_listener_str(msg->socket, b, sizeof b) : NULL);
     } else if (!strcmp(k, "status")) {
         if (!req)
             lua_pushinteger(L, sipmsg_status(msg));
@@ -224,6 +227,15 @@ int lmsg_newindex(lua_State *L)
             return luaL_error(L, "msg.du: %s", err);
         free(msg->du);
         msg->du = v ? strdup(v) : NULL;
+    } else if (!strcmp(k, "socket")) {
+        const char *v = luaL_optstring(L, 3, NULL);
+        char err[256];
+        const struct listener *lst = v ? transport_listener_find(v, err, sizeof err) : NULL;
+        if (!sipmsg_is_request(msg))
+            return luaL_error(L, "msg.socket: replies go back by their Via");
+        if (v && !lst)
+            return luaL_error(L, "msg.socket: %s", err);
+        msg->socket = lst;
     } else {
         return luaL_error(L, "msg.%s is read-only", k);
     }

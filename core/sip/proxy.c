@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 
 /* One send waiting for its destination to resolve. A request forward keeps the message and
@@ -42,6 +43,20 @@ static void job_failed(struct send_job *job, const char *why)
         job->cb(job->arg, NULL, NULL, 0, why);
 }
 
+/* msg.socket names a listener that cannot reach dst (another family, or no listener of dst's
+ * transport on its address): say so, at most once a second. */
+static void socket_mismatch(const struct listener *want, const struct listener *got, const struct sip_addr *dst)
+{
+    static time_t logged;
+    char w[80], g[80], d[64];
+    if (time(NULL) == logged)
+        return;
+    logged = time(NULL);
+    log_warn("msg.socket %s cannot send to %s:%s: using %s", transport_listener_str(want, w, sizeof w),
+             transport_proto_name(dst->proto), addr_str(&dst->sa, d, sizeof d),
+             got ? transport_listener_str(got, g, sizeof g) : "none");
+}
+
 /* Send to dst. Returns 0 when sent (or when another target would not help); -1 when not, told
  * to job->cb only when this was the last target to try (RFC 3263 failover tries the next one). */
 static int send_ready(struct send_job *job, const struct sip_addr *dst, int last)
@@ -49,7 +64,11 @@ static int send_ready(struct send_job *job, const struct sip_addr *dst, int last
     if (!job->msg)
         return transport_send_named(dst, job->conn_id, job->name, job->buf, job->len); /* counts its own errors */
     struct sip_msg *msg = job->msg;
-    const struct listener *lst = transport_listener_for(dst->proto, dst->sa.ss_family);
+    struct sip_addr to = *dst; /* with msg.socket: sent (and resent by tm) from that listener */
+    to.lst = msg->socket;
+    const struct listener *lst = transport_send_listener(&to);
+    if (msg->socket && (!lst || !transport_addr_equal(&lst->sa, &msg->socket->sa)))
+        socket_mismatch(msg->socket, lst, dst);
     if (!lst || lst->proto != dst->proto) {
         struct sip_str m = sipmsg_method(msg);
         char why[64];
@@ -76,11 +95,12 @@ static int send_ready(struct send_job *job, const struct sip_addr *dst, int last
         job_failed(job, "cannot write the request");
         return 0;
     }
-    int rc = transport_send_named(dst, 0, job->name, out, len);
+    to.lst = msg->socket ? lst : NULL;
+    int rc = transport_send_named(&to, 0, job->name, out, len);
     if (rc == 0) {
         ls_stats_forwarded(job->stateful, 0);
         if (job->cb)
-            job->cb(job->arg, dst, out, len, NULL);
+            job->cb(job->arg, &to, out, len, NULL);
     } else if (job->cb && last) {
         job->cb(job->arg, NULL, NULL, 0, "transport error"); /* transport_send counted it */
     }

@@ -88,11 +88,14 @@ static struct tcp_conn *tcp_find_id(uint64_t id)
     return NULL;
 }
 
-/* An open connection of proto with this peer, inbound or outgoing. */
-static struct tcp_conn *tcp_find_addr(const struct sockaddr_storage *sa, enum sip_proto proto)
+/* An open connection of proto with this peer, inbound or outgoing; made from or accepted on
+ * lst when lst is given. */
+static struct tcp_conn *tcp_find_addr(const struct sockaddr_storage *sa, enum sip_proto proto,
+                                      const struct listener *lst)
 {
     for (struct tcp_conn *c = tcp_by_addr[tcp_addr_hash(sa)]; c; c = c->next_addr)
-        if (!c->closing && c->src.addr.proto == proto && transport_addr_equal(&c->src.addr.sa, sa))
+        if (!c->closing && c->src.addr.proto == proto && (!lst || c->src.lst == lst) &&
+            transport_addr_equal(&c->src.addr.sa, sa))
             return c;
     return NULL;
 }
@@ -594,13 +597,12 @@ int tcp_listen(struct listener *lst, char *err, size_t errlen)
     return 0;
 }
 
-/* Start an outgoing TCP or TLS connection to dst from the listener of its proto and family
- * (name: see transport_send_named()). NULL (logged) when it cannot even start. */
-static struct tcp_conn *tcp_connect(const struct sip_addr *dst, const char *name)
+/* Start an outgoing TCP or TLS connection to dst from the listener transport_send_listener()
+ * picks (name: see transport_send_named()). NULL (logged) when it cannot even start. */
+static struct tcp_conn *tcp_connect(const struct sip_addr *dst, const char *name, const struct listener *lst)
 {
     char to[64];
     const char *pn = transport_proto_name(dst->proto);
-    const struct listener *lst = transport_listener_for(dst->proto, dst->sa.ss_family);
     addr_str(&dst->sa, to, sizeof to);
     if (dst->proto == PROTO_WS || dst->proto == PROTO_WSS) {
         log_warn("%s send to %s: no open WebSocket connection (clients connect to us)", pn, to);
@@ -655,10 +657,11 @@ int tcp_send(const struct sip_addr *dst, uint64_t conn_id, const char *name, con
 {
     char to[64];
     struct tcp_conn *c = conn_id ? tcp_find_id(conn_id) : NULL;
+    const struct listener *lst = dst->lst ? transport_send_listener(dst) : NULL;
     if (!c)
-        c = tcp_find_addr(&dst->sa, dst->proto);
+        c = tcp_find_addr(&dst->sa, dst->proto, lst);
     if (!c)
-        c = tcp_connect(dst, name);
+        c = tcp_connect(dst, name, lst ? lst : transport_send_listener(dst));
     if (!c) {
         stats_inc(STAT_TX_ERRORS);
         return -1;

@@ -205,6 +205,37 @@ const struct listener *transport_listener_for(enum sip_proto proto, int family)
     return lst_count ? &lst_table[0] : NULL;
 }
 
+const struct listener *transport_listener_find(const char *spec, char *err, size_t errlen)
+{
+    enum sip_proto proto;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    if (transport_parse_spec(spec, &proto, &sa, &salen, err, errlen) < 0)
+        return NULL;
+    for (size_t i = 0; i < lst_count; i++)
+        if (lst_table[i].proto == proto && transport_addr_equal(&lst_table[i].sa, &sa))
+            return &lst_table[i];
+    snprintf(err, errlen, "'%s' is not one of our listeners", spec);
+    return NULL;
+}
+
+const struct listener *transport_send_listener(const struct sip_addr *dst)
+{
+    const struct listener *want = dst->lst;
+    if (want && want->proto == dst->proto && want->sa.ss_family == dst->sa.ss_family)
+        return want;
+    for (size_t i = 0; want && want->sa.ss_family == dst->sa.ss_family && i < lst_count; i++)
+        if (lst_table[i].proto == dst->proto && transport_addr_equal(&lst_table[i].sa, &want->sa))
+            return &lst_table[i];
+    return transport_listener_for(dst->proto, dst->sa.ss_family);
+}
+
+char *transport_listener_str(const struct listener *lst, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s:%s:%d", transport_proto_name(lst->proto), lst->host, lst->port);
+    return buf;
+}
+
 int transport_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
     if (a->ss_family != b->ss_family)

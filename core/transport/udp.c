@@ -181,7 +181,7 @@ int udp_listen(struct listener *lst, char *err, size_t errlen)
 int udp_send(const struct sip_addr *dst, const char *buf, size_t len)
 {
     char to[64];
-    const struct listener *lst = transport_listener_for(PROTO_UDP, dst->sa.ss_family);
+    const struct listener *lst = transport_send_listener(dst);
     if (!lst || lst->proto != PROTO_UDP) {
         log_warn("udp send to %s: no UDP listener", addr_str(&dst->sa, to, sizeof to));
         stats_inc(STAT_TX_ERRORS);

@@ -34,6 +34,8 @@ struct sip_msg {
     int refs;
     struct sip_source src;     /* where it came from */
     char *du;                  /* next hop set by the route (msg.du), or NULL */
+    const struct listener *socket; /* our listener to send from (msg.socket, Kamailio's $fs), or
+                                * NULL: the transport's for the destination's proto and family */
     unsigned replied : 1;      /* a final reply was sent for this request */
     unsigned forwarded : 1;    /* msg:forward() (or tm) sent it on */
     unsigned dropped : 1;      /* msg:drop() */

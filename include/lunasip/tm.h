@@ -34,6 +34,9 @@ struct tm_uac_req {
     /* Answer one 401/407 challenge by sending the request again (CSeq + 1) with digest
      * credentials for this user and password; needs the auth unit. NULL: no credentials. */
     const char *auth_user, *auth_password;
+    /* Send from this listener (and name it in From, Call-ID and Contact by default); NULL: the
+     * transport's for the destination (see transport_send_listener). */
+    const struct listener *socket;
 };
 
 struct tm_api {

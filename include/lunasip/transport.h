@@ -27,10 +27,13 @@ int transport_proto_parse(const char *name, size_t len, enum sip_proto *proto);
 
 #define SIP_MAX_MESSAGE 65535 /* largest SIP message accepted on any transport */
 
+/* Where to send: the peer's transport and address, and optionally the listener of ours to send
+ * from (Kamailio's forced send socket); NULL lets transport_send_listener() pick. */
 struct sip_addr {
     enum sip_proto proto;
     struct sockaddr_storage sa;
     socklen_t salen;
+    const struct listener *lst;  /* our listener to send from, or NULL */
 };
 
 struct listener {
@@ -67,16 +70,31 @@ const struct listener *transport_listeners(size_t *count);
  * listener of the same proto and another family, then to any listener. NULL if there are none. */
 const struct listener *transport_listener_for(enum sip_proto proto, int family);
 
+/* The listener a "proto:addr:port" spec names exactly (Kamailio's socket form, e.g. a dispatcher
+ * list's socket=udp:10.0.0.1:5060; proto defaults to udp, port to 5060). NULL with the reason in
+ * err when the spec does not parse or no listener has that proto, address and port. */
+const struct listener *transport_listener_find(const char *spec, char *err, size_t errlen);
+
+/* The listener a send to dst leaves from: dst->lst when it has dst's proto and address family;
+ * else the listener on dst->lst's address and port with dst's proto (udp:A:5060 given, a TCP
+ * destination: tcp:A:5060, as Kamailio does); else transport_listener_for(). NULL if none. */
+const struct listener *transport_send_listener(const struct sip_addr *dst);
+
+/* "udp:127.0.0.1:5060", "tcp:[::1]:5061" for lst into buf (at least 80 bytes). Returns buf. */
+char *transport_listener_str(const struct listener *lst, char *buf, size_t len);
+
 /* True when host:port names one of our listeners (any proto). host may be bracketed IPv6.
  * port 0 means the default 5060. */
 int transport_is_local(const char *host, int port);
 
-/* Send one message. UDP: from the matching listener socket, at once or, while the datagrams
- * of one receive batch are handled, together with that batch's other sends when it is done
- * (kernel errors of such a send are logged and counted, not returned). TCP: on connection conn_id
- * when it is still open, else on an open connection to dst, else a new outgoing connection
- * (connect is asynchronous; the bytes are queued meanwhile). Returns 0 when sent or queued,
- * -1 when it cannot be (no listener for the proto, connect refused at once, ...). */
+/* Send one message. UDP: from the listener transport_send_listener() picks, at once or, while
+ * the datagrams of one receive batch are handled, together with that batch's other sends when it
+ * is done (kernel errors of such a send are logged and counted, not returned). TCP: on connection
+ * conn_id when it is still open, else on an open connection to dst (with dst->lst: one made from
+ * or accepted on that listener), else a new outgoing connection bound to the address of the
+ * listener transport_send_listener() picks (connect is asynchronous; the bytes are queued
+ * meanwhile). Returns 0 when sent or queued, -1 when it cannot be (no listener for the proto,
+ * connect refused at once, ...). */
 int transport_send(const struct sip_addr *dst, uint64_t conn_id, const char *buf, size_t len); /* counts STAT_TX_ERRORS itself */
 /* The same; name (a host name or NULL) is what a new TLS connection asks for (SNI) and checks
  * the server certificate against; without one the certificate must name the IP address.

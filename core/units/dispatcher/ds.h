@@ -38,6 +38,7 @@ struct ds_dest {
     int weight;              /* attrs weight, 0: none */
     json_t *attrs;           /* object: every attribute as a string */
     const char *ping_from;   /* attrs ping_from, or NULL (points into attrs) */
+    const struct listener *socket; /* attrs socket: our listener requests to it leave from, or NULL */
     struct sockaddr_storage addr; /* for is_from, when has_addr */
     int has_addr;
     /* probing */

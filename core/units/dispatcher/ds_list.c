@@ -44,6 +44,27 @@ struct ds_dest *ds_dest_find(struct ds_set *s, const char *uri)
     return NULL;
 }
 
+/* The socket attr (Kamailio's socket=udp:10.0.0.1:5060) names the listener requests to d leave
+ * from. Checked against the open listeners; with none open (lunasip -c) only its form is. */
+static int dest_socket(struct ds_dest *d, const char *spec, char *err, size_t errlen)
+{
+    size_t n;
+    enum sip_proto proto;
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char why[200];
+    if (transport_parse_spec(spec, &proto, &sa, &salen, why, sizeof why) != 0) {
+        snprintf(err, errlen, "bad socket: %s", why);
+        return -1;
+    }
+    transport_listeners(&n);
+    if (n && !(d->socket = transport_listener_find(spec, why, sizeof why))) {
+        snprintf(err, errlen, "socket %s", why);
+        return -1;
+    }
+    return 0;
+}
+
 static int dest_attrs(struct ds_dest *d, const char *attrs, char *err, size_t errlen)
 {
     char key[64], val[512];
@@ -66,9 +87,9 @@ static int dest_attrs(struct ds_dest *d, const char *attrs, char *err, size_t er
         }
         json_object_set_new(d->attrs, key, json_string(val));
     }
-    json_t *pf = json_object_get(d->attrs, "ping_from");
+    json_t *pf = json_object_get(d->attrs, "ping_from"), *sock = json_object_get(d->attrs, "socket");
     d->ping_from = pf ? json_string_value(pf) : NULL;
-    return 0;
+    return sock ? dest_socket(d, json_string_value(sock), err, errlen) : 0;
 }
 
 static int by_priority(const void *a, const void *b)

@@ -83,6 +83,7 @@ static void probe_send(struct ds_set *s, struct ds_dest *d)
         .uri = d->uri,
         .from = d->ping_from ? d->ping_from : ds_cfg.ping_from,
         .timeout_ms = ds_cfg.ping_timeout,
+        .socket = d->socket,
     };
     struct probe *p = calloc(1, sizeof *p);
     p->set = s->id;

@@ -19,6 +19,7 @@ static const struct { int no; const char *name; } algs[] = {
 struct ds_pick {
     int set;
     int cur;        /* index of the destination msg->du names */
+    const struct listener *base; /* msg.socket before select: for destinations without a socket */
     int n;
     char *uri[];    /* n pointers, then the strings */
 };
@@ -55,10 +56,12 @@ static uint32_t msg_hash(struct sip_msg *msg, int alg)
     return ds_hash(buf, strlen(buf));
 }
 
-static void set_du(struct sip_msg *msg, const char *uri)
+/* msg goes to uri from d's socket, else from the listener the route chose (base). */
+static void set_du(struct sip_msg *msg, const char *uri, const struct ds_dest *d, const struct listener *base)
 {
     free(msg->du);
     msg->du = strdup(uri);
+    msg->socket = d && d->socket ? d->socket : base;
 }
 
 int ds_select(struct sip_msg *msg, struct ds_set *set, int alg, int limit)
@@ -115,6 +118,7 @@ int ds_select(struct sip_msg *msg, struct ds_set *set, int alg, int limit)
     struct ds_pick *p = malloc(size);
     p->set = set->id;
     p->cur = 0;
+    p->base = msg->socket;
     p->n = keep;
     char *str = (char *)&p->uri[keep];
     for (int i = 0; i < keep; i++) {
@@ -123,7 +127,7 @@ int ds_select(struct sip_msg *msg, struct ds_set *set, int alg, int limit)
     }
     if (sipmsg_slot_set(msg, DS_SLOT, p, free) != 0)
         return 0;
-    set_du(msg, p->uri[0]);
+    set_du(msg, p->uri[0], &set->d[idx[0]], p->base);
     return 1;
 }
 
@@ -137,7 +141,7 @@ int ds_next(struct sip_msg *msg)
         struct ds_dest *d = ds_dest_find(set, p->uri[i]);
         if (d && ds_dest_usable(d)) { /* skip those that went down (or away) meanwhile */
             p->cur = i;
-            set_du(msg, p->uri[i]);
+            set_du(msg, p->uri[i], d, p->base);
             return 1;
         }
     }

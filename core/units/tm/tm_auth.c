@@ -75,6 +75,7 @@ int tm_auth_retry(struct tm_tx *tx, struct tm_branch *best)
     if (!c)
         return 0;
     c->mf_done = 1;
+    c->socket = tx->req->socket;
     int ok = !tx->req->du || (c->du = strdup(tx->req->du)) != NULL;
     uint32_t cseq;
     if (ok && tx->local && sipmsg_cseq(c, &cseq, NULL) == 0) { /* we are the UAC: a new request */

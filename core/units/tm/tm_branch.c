@@ -194,6 +194,7 @@ static struct sip_msg *fork_copy(struct sip_msg *req, const struct sip_branch *b
     if (!c)
         return NULL;
     c->mf_done = 1;                 /* Max-Forwards was handled on req before the copy */
+    c->socket = req->socket;
     c->rr_wanted = req->rr_wanted;  /* each branch records its own route */
     if (sipmsg_set_ruri(c, b->uri) != 0 || sipmsg_header_remove(c, "Route") < 0 ||
         (b->path && sipmsg_header_insert(c, "Route", 0, "Route", b->path) != 0)) {

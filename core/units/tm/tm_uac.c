@@ -22,10 +22,10 @@ static void name_addr(char *out, size_t len, const char *v)
 static struct sip_msg *build_request(const struct tm_uac_req *r, char *err, size_t errlen)
 {
     size_t n;
-    const struct listener *lst = transport_listeners(&n);
+    const struct listener *lst = r->socket ? r->socket : transport_listeners(&n);
     char host[300] = "127.0.0.1";
-    if (n)
-        snprintf(host, sizeof host, "%s:%d", lst[0].host, lst[0].port);
+    if (r->socket || n)
+        snprintf(host, sizeof host, "%s:%d", lst->host, lst->port);
     char from[1024], to[1024], def_from[400];
     snprintf(def_from, sizeof def_from, "sip:lunasip@%s", host);
     name_addr(from, sizeof from, r->from ? r->from : def_from);
@@ -94,6 +94,7 @@ struct tm_uac *tm_request(const struct tm_uac_req *r, tm_uac_fn done, void *arg,
     if (!msg)
         return NULL;
     msg->mf_done = 1;
+    msg->socket = r->socket;
     if ((r->dst && !(msg->du = strdup(r->dst))) ||
         (r->auth_user && tm_auth_set(msg, r->auth_user, r->auth_password ? r->auth_password : "", r->timeout_ms,
                                      err, errlen) != 0)) {
@@ -279,6 +280,10 @@ int tm_lua_request(lua_State *L)
     r.from = opt_string(L, "from");
     r.to = opt_string(L, "to");
     r.dst = opt_string(L, "dst");
+    const char *sock = opt_string(L, "socket");
+    char err[256];
+    if (sock && !(r.socket = transport_listener_find(sock, err, sizeof err)))
+        return luaL_error(L, "tm.request: socket: %s", err);
     luaL_argcheck(L, r.method && r.uri, 1, "method and uri are required");
     if (lua_getfield(L, 1, "body") == LUA_TSTRING)
         r.body = lua_tolstring(L, -1, &r.body_len);
@@ -295,7 +300,6 @@ int tm_lua_request(lua_State *L)
     tm_lua_auth_opt(L, 1, "tm.request", &r.auth_user, &r.auth_password);
     r.headers = headers_arg(L);
     struct coro *c = coro_check_wait(L, "tm.request");
-    char err[256];
     struct tm_uac *h = tm_request(&r, uac_lua_done, c, err, sizeof err);
     if (!h)
         return lsip_push_result(L, err);

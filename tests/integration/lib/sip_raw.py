@@ -3,7 +3,8 @@
 
   sip_raw.py send  --proto udp|tcp|tls --port P [--host H] [--timeout S] [--all]
                    [--until-close] [--hold S] [--ca F] [--cert F --key F] [--sni NAME] [FILE|-]
-  sip_raw.py listen --proto udp --port P [--timeout S] [--reply CODE] [--count N]
+  sip_raw.py listen --proto udp|tcp --port P [--host H] [--timeout S] [--reply CODE] [--count N]
+                   [--peer]
 
 send: the message (a file, or stdin) is sent as is, except that the tokens
 @LADDR@ and @LPORT@ are replaced by the local address and port the socket is
@@ -20,12 +21,16 @@ prints 'TLSFAIL <reason>' and exits 2.
 Exit status: 0 when something was received (or, with --until-close, when the
 server closed the connection), 1 otherwise, 2 on a usage or socket error.
 
-listen: binds UDP 127.0.0.1:P, prints the first datagram received followed by
+listen: binds UDP 127.0.0.1:P (--host H), prints the first datagram received followed by
 '----', answers it with --reply CODE (copying Via/From/To/Call-ID/CSeq) when
 given, and exits 0; exits 1 after --timeout seconds with nothing. --count N
 waits for N datagrams (printing each) and answers only the last: a peer that
-ignores the first N-1 (exit 1 when fewer came).
+ignores the first N-1 (exit 1 when fewer came). --proto tcp accepts connections
+instead and does the same with the messages they carry (the reply goes on the
+connection the last one came on). --peer prints 'PEER <ip>:<port>' (the packet's
+or the connection's source) before each message.
 """
+import select
 import argparse
 import re
 import socket
@@ -164,27 +169,70 @@ def do_send(a, data):
     return 0 if got else 1
 
 
-def do_listen(a):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((a.host, a.port))
-    deadline = time.monotonic() + a.timeout
-    for _ in range(a.count):
+def tcp_messages(srv, deadline):
+    """Yield (message, connection, peer) from every connection accepted on srv until deadline."""
+    conns = {}
+    while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            return 1
-        s.settimeout(left)
-        try:
-            msg, peer = s.recvfrom(70000)
-        except socket.timeout:
-            return 1
+            return
+        ready, _, _ = select.select([srv] + list(conns), [], [], left)
+        for r in ready:
+            if r is srv:
+                c, peer = srv.accept()
+                conns[c] = [peer, b""]
+                continue
+            data = r.recv(70000)
+            if not data:
+                del conns[r]
+                continue
+            conns[r][1] += data
+            msgs, conns[r][1] = split_messages(conns[r][1])
+            for m in msgs:
+                yield m, r, conns[r][0]
+
+
+def do_listen(a):
+    if a.proto == "tcp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((a.host, a.port))
+        s.listen(8)
+        source = tcp_messages(s, time.monotonic() + a.timeout)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((a.host, a.port))
+        source = None
+    deadline = time.monotonic() + a.timeout
+    for _ in range(a.count):
+        if source is not None:
+            got = next(source, None)
+            if got is None:
+                return 1
+            msg, conn, peer = got
+        else:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return 1
+            s.settimeout(left)
+            try:
+                msg, peer = s.recvfrom(70000)
+            except socket.timeout:
+                return 1
+        if a.peer:
+            print("PEER %s:%d" % peer[:2])
         emit(msg)
     if a.reply:
         head = msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
         keep = [h for h in head[1:] if re.match(
             rb"(?i)(via|v|from|f|to|t|call-id|i|cseq)[ \t]*:", h)]
         out = b"SIP/2.0 %d Test\r\n" % a.reply + b"\r\n".join(keep) + b"\r\nContent-Length: 0\r\n\r\n"
-        s.sendto(out, peer)
+        if source is not None:
+            conn.sendall(out)
+            time.sleep(0.2)
+        else:
+            s.sendto(out, peer)
     return 0
 
 
@@ -204,6 +252,7 @@ def main():
     p.add_argument("--hold", type=float, default=0.0)
     p.add_argument("--reply", type=int, default=0)
     p.add_argument("--count", type=int, default=1)
+    p.add_argument("--peer", action="store_true")
     p.add_argument("file", nargs="?", default="-")
     a = p.parse_args()
     if a.mode == "listen":
