@@ -201,6 +201,8 @@ static void coro_free(struct coro *c, int finished)
 
 void coro_wait(struct coro *c, coro_cancel_fn cancel, void *wait_data)
 {
+    if (c->cancel_wait) /* armed before, but an error (caught by a pcall) came instead of the yield */
+        c->cancel_wait(c, c->wait_data);
     c->cancel_wait = cancel;
     c->wait_data = wait_data;
 }
