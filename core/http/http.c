@@ -1,5 +1,5 @@
-/* The HTTP server: one evhttp on the main loop. evhttp path callbacks are exact matches, so
- * everything goes through one generic callback that routes by path prefix and method:
+/* The HTTP server's requests (http_conn.c reads them): each goes through http_dispatch(),
+ * which routes by path prefix and method:
  *   /                         built in (GET, HEAD): the status page (status.html), no token
  *   /health                   built in, never needs the token
  *   /metrics                  built in, Prometheus text (metrics.c)
@@ -15,10 +15,6 @@
 #include "lua/script.h"
 #include "transport/hostport.h"
 #include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <openssl/ssl.h>
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -32,8 +28,7 @@
 uint64_t http_requests[HM__COUNT];
 uint64_t http_responses[6];
 
-static struct evhttp *srv;
-static struct evhttp_bound_socket *bound;
+static int serving;          /* http_start() succeeded */
 static char *token;         /* config.http.token, NULL: no auth */
 static long max_body = -1;  /* config.http.max_body, < 0: the default */
 static time_t started;      /* for /health */
@@ -57,22 +52,12 @@ static const char *method_names[HM__COUNT] = { "GET", "POST", "PUT", "DELETE", "
 
 const char *http_method_name(enum http_method_stat m) { return method_names[m]; }
 
-const char *http_req_method(struct evhttp_request *req, enum http_method_stat *slot)
+enum http_method_stat http_method_slot(const char *method)
 {
-    enum http_method_stat m;
-    switch (evhttp_request_get_command(req)) {
-    case EVHTTP_REQ_GET: m = HM_GET; break;
-    case EVHTTP_REQ_POST: m = HM_POST; break;
-    case EVHTTP_REQ_PUT: m = HM_PUT; break;
-    case EVHTTP_REQ_DELETE: m = HM_DELETE; break;
-    case EVHTTP_REQ_PATCH: m = HM_PATCH; break;
-    case EVHTTP_REQ_HEAD: m = HM_HEAD; break;
-    case EVHTTP_REQ_OPTIONS: m = HM_OPTIONS; break;
-    default: m = HM_OTHER; break;
-    }
-    if (slot)
-        *slot = m;
-    return m == HM_OTHER ? "OTHER" : method_names[m];
+    for (int m = 0; m < HM_OTHER; m++)
+        if (!strcmp(method, method_names[m]))
+            return (enum http_method_stat)m;
+    return HM_OTHER;
 }
 
 void http_count_response(int status)
@@ -81,23 +66,17 @@ void http_count_response(int status)
         http_responses[status / 100]++;
 }
 
-struct evbuffer *http_json_body(struct evhttp_request *req, json_t *body)
+void http_send_json(struct http_request *req, int status, json_t *body)
 {
-    struct evbuffer *out = evbuffer_new();
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    evbuffer_add_printf(out, "%s\n", text ? text : "{}");
-    free(text);
+    size_t len = text ? strlen(text) : 2;
     json_decref(body);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
-    return out;
-}
-
-void http_send_json(struct evhttp_request *req, int status, json_t *body)
-{
-    struct evbuffer *out = http_json_body(req, body);
-    http_count_response(status);
-    evhttp_send_reply(req, status, NULL, out);
-    evbuffer_free(out);
+    if (text) {
+        text[len++] = '\n'; /* over the NUL: the length says where it ends */
+    }
+    http_reply_start(req, status);
+    http_reply_end(req, "application/json", text ? text : "{}\n", text ? len : 3);
+    free(text);
 }
 
 /* The one JSON error body: {"error": "<formatted message>"} (a new reference). */
@@ -108,7 +87,7 @@ static json_t *http_error_json(const char *fmt, va_list ap)
     return json_pack("{s:s}", "error", msg);
 }
 
-void http_send_error(struct evhttp_request *req, int status, const char *fmt, ...)
+void http_send_error(struct http_request *req, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -129,11 +108,11 @@ int ls_http_error(json_t **reply, int status, const char *fmt, ...)
 
 
 /* Constant time in the token's length: the comparison does not stop at the first mismatch. */
-static int token_ok(struct evhttp_request *req)
+static int token_ok(const struct http_request *req)
 {
     if (!token)
         return 1;
-    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    const char *h = http_request_header(req, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         return 0;
     const char *t = h + 7 + strspn(h + 7, " ");
@@ -255,7 +234,7 @@ int http_route_find(const char *method, const char *path, ls_http_handler *fn, v
     return 405;
 }
 
-static void route_call(struct evhttp_request *req, const char *method, const char *path)
+static void route_call(struct http_request *req, const char *method, const char *path)
 {
     ls_http_handler fn;
     void *fnarg;
@@ -266,30 +245,23 @@ static void route_call(struct evhttp_request *req, const char *method, const cha
         return;
     }
     if (found == 405) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+        http_reply_start(req, 405);
+        http_reply_header(req, "Allow", allow);
         http_send_error(req, 405, "%s is not allowed on %s (allowed: %s)", method, path, allow);
         return;
     }
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
     json_t *body = NULL, *reply = NULL;
-    if (len) {
+    if (req->body_len) {
         json_error_t jerr;
-        body = json_loadb((const char *)evbuffer_pullup(in, -1), len, 0, &jerr);
+        body = json_loadb(req->body, req->body_len, 0, &jerr);
         if (!body) {
             http_send_error(req, 400, "malformed JSON body: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
             return;
         }
     }
-    char *ip = NULL;
-    ev_uint16_t port = 0;
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    if (evcon)
-        evhttp_connection_get_peer(evcon, &ip, &port);
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
     struct ls_http_request hr = {
-        .method = method, .path = path, .query = uri ? evhttp_uri_get_query(uri) : NULL,
-        .body = body, .src_ip = ip ? ip : "", .src_port = port,
+        .method = method, .path = path, .query = req->query,
+        .body = body, .src_ip = req->src_ip, .src_port = req->src_port,
     };
     int status = fn(&hr, &reply, fnarg);
     json_decref(body);
@@ -316,68 +288,60 @@ extern const char lunasip_status_html[]; /* core/http/status.html, embedded at b
 
 /* GET /: the status page. It reads /health, /metrics and the /api routes itself, with the token the
  * user gives it; the page holds no data, so it needs no token. */
-static void send_status_page(struct evhttp_request *req)
+static void send_status_page(struct http_request *req)
 {
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, lunasip_status_html, strlen(lunasip_status_html));
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
-    evhttp_add_header(h, "Cache-Control", "no-cache");
-    evhttp_add_header(h, "Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
-                                                    "style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
-    http_count_response(200);
-    evhttp_send_reply(req, 200, NULL, out);
-    evbuffer_free(out);
+    http_reply_start(req, 200);
+    http_reply_header(req, "Cache-Control", "no-cache");
+    http_reply_header(req, "Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; "
+                                                      "style-src 'unsafe-inline'; connect-src 'self'; img-src data:");
+    http_reply_end(req, "text/html; charset=utf-8", lunasip_status_html, strlen(lunasip_status_html));
 }
 
-static void send_metrics(struct evhttp_request *req)
+static void send_metrics(struct http_request *req)
 {
     struct evbuffer *out = evbuffer_new();
     metrics_write(out);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    http_count_response(200);
-    evhttp_send_reply(req, 200, NULL, out);
+    size_t len = evbuffer_get_length(out);
+    http_reply_start(req, 200);
+    http_reply_end(req, "text/plain; version=0.0.4; charset=utf-8", evbuffer_pullup(out, -1), len);
     evbuffer_free(out);
 }
 
 /* ---- the server ---- */
 
-static void http_gencb(struct evhttp_request *req, void *arg)
+void http_dispatch(struct http_request *req)
 {
-    enum http_method_stat slot;
-    const char *method = http_req_method(req, &slot);
+    enum http_method_stat slot = req->slot;
+    const char *method = req->method, *path = req->path;
     http_requests[slot]++;
     if (http_conn_request(req) != 0)
         return;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
-    char *path = evhttp_uridecode(raw && *raw ? raw : "/", 0, NULL);
-    if (!path) {
-        http_send_error(req, 400, "bad request path");
-        return;
-    }
-    if (needs_auth(path) && !token_ok(req)) {
-        evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+    if (slot == HM_OTHER) {
+        http_send_error(req, 501, "method %s is not implemented", method);
+    } else if (needs_auth(path) && !token_ok(req)) {
+        http_reply_start(req, 401);
+        http_reply_header(req, "WWW-Authenticate", "Bearer");
         http_send_error(req, 401, "missing or wrong Bearer token");
     } else if (!strcmp(path, "/") && (slot == HM_GET || slot == HM_HEAD)) {
         send_status_page(req);
     } else if (!strcmp(path, "/metrics")) {
-        if (slot == HM_GET || slot == HM_HEAD)
+        if (slot == HM_GET || slot == HM_HEAD) {
             send_metrics(req);
-        else {
-            evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+        } else {
+            http_reply_start(req, 405);
+            http_reply_header(req, "Allow", "GET");
             http_send_error(req, 405, "%s is not allowed on /metrics (allowed: GET)", method);
         }
     } else if (needs_auth(path) || route_best(path)) {
         route_call(req, method, path);
     } else if (http_routes_running >= (unsigned)http_limits.max_routes) {
         http_routes_refused++;
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+        http_reply_start(req, 503);
+        http_reply_header(req, "Retry-After", "1");
         http_send_error(req, 503, "too many requests in progress (config.http.max_routes)");
     } else if (!http_route_run(req)) {
         http_send_error(req, 404, "no such path: %s (the script defines no on_http)", path);
     }
-    free(path);
 }
 
 static struct ssl_ctx_st *https_ctx;
@@ -388,43 +352,17 @@ void http_set_tls(struct ssl_ctx_st *ctx)
     https_ctx = ctx;
 }
 
-/* evhttp's bufferevent for each accepted connection when serving HTTPS. */
-static struct bufferevent *https_bev(struct event_base *base, void *arg)
-{
-    SSL *ssl = SSL_new(arg);
-    struct bufferevent *bev = ssl ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                                   BEV_OPT_CLOSE_ON_FREE)
-                                  : NULL;
-    if (!bev)
-        SSL_free(ssl);
-    return bev;
-}
-
 int http_start(struct event_base *base, const char *spec, char *err, size_t errlen)
 {
     char host[128];
     int port;
     if (transport_parse_hostport(spec, host, sizeof host, &port, err, errlen) != 0)
         return -1;
-    srv = evhttp_new(base);
-    if (!srv) {
-        snprintf(err, errlen, "http %s: cannot create the server", spec);
+    if (http_conn_start(base, host, port, https_ctx, err, errlen) != 0)
         return -1;
-    }
-    bound = evhttp_bind_socket_with_handle(srv, host, (ev_uint16_t)port);
-    if (!bound) {
-        snprintf(err, errlen, "http %s: cannot listen (address in use or not local?)", spec);
-        evhttp_free(srv);
-        srv = NULL;
-        return -1;
-    }
-    evhttp_set_allowed_methods(srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                                        EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS);
-    evhttp_set_max_headers_size(srv, HTTP_MAX_HEADERS);
-    evhttp_set_gencb(srv, http_gencb, NULL);
-    http_conn_start(srv, bound, https_ctx ? https_bev : NULL, https_ctx); /* TLS through http_conn.c */
+    http_conn_max_body(max_body >= 0 ? (size_t)max_body : HTTP_DEFAULT_MAX_BODY);
+    serving = 1;
     route_add("GET", "/health", api_health, NULL, 1);
-    evhttp_set_max_body_size(srv, max_body >= 0 ? (ev_ssize_t)max_body : HTTP_DEFAULT_MAX_BODY);
     started = time(NULL);
     log_info("http listening on %s%s", spec, https_ctx ? " (https)" : "");
     return 0;
@@ -432,9 +370,7 @@ int http_start(struct event_base *base, const char *spec, char *err, size_t errl
 
 int http_bound_addr(struct sockaddr_storage *sa)
 {
-    evutil_socket_t fd = bound ? evhttp_bound_socket_get_fd(bound) : -1;
-    socklen_t len = sizeof *sa;
-    return fd >= 0 && getsockname(fd, (struct sockaddr *)sa, &len) == 0 ? 0 : -1;
+    return http_conn_bound_addr(sa);
 }
 
 void http_configure(const char *tok, long limit)
@@ -442,18 +378,15 @@ void http_configure(const char *tok, long limit)
     free(token);
     token = tok ? strdup(tok) : NULL;
     max_body = limit;
-    if (srv)
-        evhttp_set_max_body_size(srv, max_body >= 0 ? (ev_ssize_t)max_body : HTTP_DEFAULT_MAX_BODY);
+    http_conn_max_body(max_body >= 0 ? (size_t)max_body : HTTP_DEFAULT_MAX_BODY);
 }
 
 void http_stop(void)
 {
-    if (srv)
-        evhttp_free(srv); /* pending route requests: their close callbacks cancel the routes */
-    srv = NULL;
-    http_conn_stop();
+    if (serving)
+        http_conn_stop(); /* pending route requests: their close callbacks cancel the routes */
+    serving = 0;
     http_routes_cancel_all(); /* routes that answered and still run */
-    bound = NULL;
     route_remove_if(is_builtin, NULL, NULL);
     free(token);
     token = NULL;

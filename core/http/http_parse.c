@@ -31,7 +31,7 @@ static int hexval(unsigned char c)
 }
 
 /* Is tok one of the comma-separated tokens of list (case-insensitive)? */
-static int has_token(const char *list, const char *tok)
+int http_parse_has_token(const char *list, const char *tok)
 {
     size_t tl = strlen(tok);
     for (const char *s = list; *s;) {
@@ -161,8 +161,8 @@ static int parse_header(struct http_parser *p, char *buf, size_t at, size_t end,
             return fail(p, 501, "unsupported Transfer-Encoding (only chunked)");
         p->chunked = 1;
     } else if (!strcasecmp(name, "Connection")) {
-        hi->close |= has_token(value, "close");
-        hi->keep_alive |= has_token(value, "keep-alive");
+        hi->close |= http_parse_has_token(value, "close");
+        hi->keep_alive |= http_parse_has_token(value, "keep-alive");
     } else if (!strcasecmp(name, "Expect")) {
         if (strcasecmp(value, "100-continue") != 0)
             return fail(p, 417, "unsupported Expect");

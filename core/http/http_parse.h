@@ -71,4 +71,7 @@ void http_parse_msg(const struct http_parser *p, char *buf, struct http_msg *m);
 /* The value of the first header called name (case-insensitive), or NULL. */
 const char *http_parse_header(const struct http_parser *p, const char *buf, const char *name);
 
+/* Is tok one of the comma-separated tokens of list (case-insensitive)? "close" in "foo, Close". */
+int http_parse_has_token(const char *list, const char *tok);
+
 #endif

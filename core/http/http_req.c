@@ -6,7 +6,7 @@
  *
  * Lifetime: struct http_req is refcounted: the server side holds one reference until the
  * route ends (or is cancelled because the client went away), each Lua userdata one more.
- * hr->req is the evhttp request while it can still be answered, NULL after req:reply, after
+ * hr->req is the server's request while it can still be answered, NULL after req:reply, after
  * the automatic 500, or once the client closed the connection. Main loop only. */
 #include "http/http.h"
 #include <lunasip/coro.h>
@@ -18,11 +18,7 @@
 #include "lua/script.h"
 #include <lunasip/loop.h>
 #include <arpa/inet.h>
-#include <errno.h>
 #include <sys/socket.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
@@ -42,18 +38,16 @@ struct http_header {
 
 struct http_req {
     int refs;                       /* server side + Lua userdata */
-    struct evhttp_request *req;     /* NULL once answered or the client went away */
-    struct evhttp_connection *evcon;/* the client's connection (valid while req is) */
+    struct http_request *req;       /* NULL once answered or the client went away */
     struct sip_msg *msg;            /* the SIP-shaped twin, built on first use (hr_twin), or NULL */
     struct coro *coro;              /* the route while it runs */
-    struct event *watch;            /* notices the client closing while the route waits */
     char method[16];
-    char *path;                     /* decoded (malloc'd) */
+    const char *path;               /* decoded */
     const char *query;              /* raw query string, or NULL */
     const char *body;               /* NUL-terminated */
     size_t body_len;
     int nhdrs;
-    char src_ip[64];                /* the client, as evhttp noted it at accept (numeric) */
+    char src_ip[64];                /* the client, as noted at accept (numeric) */
     int src_port;
     struct timespec arrived;        /* CLOCK_MONOTONIC, for req.elapsed_ms */
     unsigned answered : 1;          /* a reply went out (req:reply or the automatic 500) */
@@ -61,7 +55,7 @@ struct http_req {
     LIST_ENTRY(http_req) running;   /* routes still running (for http_routes_cancel_all);
                                      * le_prev NULL when not in the list */
     struct http_header hdrs[];      /* the HTTP request headers as received; then, in the same
-                                     * allocation, their text, the query and the body */
+                                     * allocation, their text, the path, the query and the body */
 };
 
 /* The req userdata: the msg pointer first, so that lmsg_check works on it (it asks
@@ -97,7 +91,6 @@ static void hr_unref(struct http_req *hr)
         hr->msg->http = NULL;
         sipmsg_unref(hr->msg);
     }
-    free(hr->path);
     free(hr);
 }
 
@@ -122,7 +115,7 @@ static void host_port(const struct sockaddr_storage *sa, char *out, size_t len, 
     snprintf(out, len, sa->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, *port);
 }
 
-/* The client's address from the numeric text evhttp noted at accept. Returns its length, 0
+/* The client's address from the numeric text noted at accept. Returns its length, 0
  * when it does not parse. */
 static socklen_t peer_addr(const struct http_req *hr, struct sockaddr_storage *sa)
 {
@@ -145,10 +138,7 @@ static socklen_t peer_addr(const struct http_req *hr, struct sockaddr_storage *s
 /* Our side of the client's connection while it is open, else the HTTP listener's address. */
 static int local_addr(const struct http_req *hr, struct sockaddr_storage *sa)
 {
-    struct bufferevent *bev = hr->req ? evhttp_connection_get_bufferevent(hr->evcon) : NULL;
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    socklen_t len = sizeof *sa;
-    if (fd >= 0 && getsockname(fd, (struct sockaddr *)sa, &len) == 0)
+    if (hr->req && http_request_local(hr->req, sa) == 0)
         return 0;
     return http_bound_addr(sa);
 }
@@ -252,111 +242,59 @@ static struct sip_msg *http_req_twin(lua_State *L, void *ud)
     return u->msg;
 }
 
-/* Copy what a route may read after evhttp has let the request go (headers, query, body) into
- * the same allocation as hr: one allocation per request. */
-static struct http_req *hr_new(struct evhttp_request *req)
+/* Copy what a route may read after the request's bytes are gone (headers, path, query, body)
+ * into the same allocation as hr: one allocation per request. */
+static struct http_req *hr_new(struct http_request *req)
 {
-    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-    char *peer = NULL;
-    ev_uint16_t peer_port = 0;
-    if (evcon)
-        evhttp_connection_get_peer(evcon, &peer, &peer_port);
-    if (!peer)
-        return NULL;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t body_len = evbuffer_get_length(in), qlen = q ? strlen(q) + 1 : 0, text = 0;
-    struct evkeyvalq *h = evhttp_request_get_input_headers(req);
-    struct evkeyval *kv;
+    const char *name, *value;
+    size_t plen = strlen(req->path) + 1, qlen = req->query ? strlen(req->query) + 1 : 0, text = 0;
     int nhdrs = 0;
-    TAILQ_FOREACH(kv, h, next) {
-        nhdrs++;
-        text += strlen(kv->key) + strlen(kv->value) + 2;
-    }
+    for (; http_request_header_at(req, nhdrs, &name, &value); nhdrs++)
+        text += strlen(name) + strlen(value) + 2;
     size_t hsize = (size_t)nhdrs * sizeof(struct http_header);
-    struct http_req *hr = calloc(1, sizeof *hr + hsize + text + qlen + body_len + 1);
+    struct http_req *hr = calloc(1, sizeof *hr + hsize + text + plen + qlen + req->body_len + 1);
     if (!hr)
         abort();
     hr->refs = 1;
     hr->req = req;
-    hr->evcon = evcon;
     clock_gettime(CLOCK_MONOTONIC, &hr->arrived);
-    snprintf(hr->src_ip, sizeof hr->src_ip, "%s", peer);
-    hr->src_port = peer_port;
-    snprintf(hr->method, sizeof hr->method, "%s", http_req_method(req, NULL));
-    const char *raw = uri ? evhttp_uri_get_path(uri) : NULL;
-    hr->path = evhttp_uridecode(raw && *raw ? raw : "/", 0, NULL);
+    snprintf(hr->src_ip, sizeof hr->src_ip, "%s", req->src_ip);
+    hr->src_port = req->src_port;
+    snprintf(hr->method, sizeof hr->method, "%s", req->method);
     char *p = (char *)(hr->hdrs + nhdrs);
-    TAILQ_FOREACH(kv, h, next) {
-        size_t kl = strlen(kv->key) + 1, vl = strlen(kv->value) + 1;
-        hr->hdrs[hr->nhdrs].name = memcpy(p, kv->key, kl);
-        hr->hdrs[hr->nhdrs++].value = memcpy(p + kl, kv->value, vl);
+    for (; http_request_header_at(req, hr->nhdrs, &name, &value); hr->nhdrs++) {
+        size_t kl = strlen(name) + 1, vl = strlen(value) + 1;
+        hr->hdrs[hr->nhdrs].name = memcpy(p, name, kl);
+        hr->hdrs[hr->nhdrs].value = memcpy(p + kl, value, vl);
         p += kl + vl;
     }
-    if (q)
-        hr->query = memcpy(p, q, qlen);
+    hr->path = memcpy(p, req->path, plen);
+    p += plen;
+    if (req->query)
+        hr->query = memcpy(p, req->query, qlen);
     p += qlen;
-    evbuffer_copyout(in, p, body_len);
+    if (req->body_len)
+        memcpy(p, req->body, req->body_len);
     hr->body = p;
-    hr->body_len = body_len;
-    if (!hr->path) {
-        hr_unref(hr);
-        return NULL;
-    }
+    hr->body_len = req->body_len;
     return hr;
 }
 
 /* ---- answering ---- */
 
-static void watch_stop(struct http_req *hr)
+/* Take the request to answer from hr: from here nothing may reach hr through it. */
+static struct http_request *hr_take(struct http_req *hr)
 {
-    if (hr->watch)
-        event_free(hr->watch);
-    hr->watch = NULL;
-}
-
-/* Send the reply (takes body) and forget the request: evhttp owns it from here. */
-/* The Date header of now (RFC 7231 IMF-fixdate), formatted once a second: evhttp would print
- * it for every reply. */
-static const char *http_date(void)
-{
-    static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    static char buf[32];
-    static time_t last = -1;
-    time_t now = time(NULL);
-    if (now != last) {
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-                 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        last = now;
-    }
-    return buf;
-}
-
-static void hr_send(struct http_req *hr, int status, struct evbuffer *body)
-{
-    struct evkeyvalq *out = evhttp_request_get_output_headers(hr->req);
-    if (!evhttp_find_header(out, "Date"))
-        evhttp_add_header(out, "Date", http_date());
-    watch_stop(hr);
-    evhttp_connection_set_closecb(hr->evcon, NULL, NULL);
-    http_count_response(status);
-    evhttp_send_reply(hr->req, status, NULL, body);
+    struct http_request *req = hr->req;
+    req->on_close = NULL;
     hr->req = NULL;
     hr->answered = 1;
+    return req;
 }
 
 static void hr_send_error(struct http_req *hr, int status, const char *msg)
 {
-    json_t *j = NULL;
-    ls_http_error(&j, status, "%s", msg);
-    struct evbuffer *b = http_json_body(hr->req, j);
-    hr_send(hr, status, b);
-    evbuffer_free(b);
+    http_send_error(hr_take(hr), status, "%s", msg);
 }
 
 /* The route ended (done or error): a request it did not answer gets 500. */
@@ -372,17 +310,11 @@ static void route_done(struct coro *c, enum coro_status st, const char *err)
 }
 
 /* The client's connection is going away while the route still waits (also at exit, from
- * evhttp_free). evhttp detaches a request the user has not answered when the peer closes,
- * and then nobody frees it but us; when it is still attached, evhttp frees it. */
-static void client_closed(struct evhttp_connection *evcon, void *arg)
+ * http_stop): the route is cancelled. */
+static void client_closed(struct http_request *req, void *arg)
 {
     struct http_req *hr = arg;
-    struct evhttp_request *req = hr->req;
-    evhttp_connection_set_closecb(evcon, NULL, NULL);
-    watch_stop(hr);
     hr->req = NULL;
-    if (req && !evhttp_request_get_connection(req))
-        evhttp_request_free(req);
     log_debug("http: client of %s %s went away before the reply: route cancelled", hr->method, hr->path);
     struct coro *c = hr->coro;
     hr->coro = NULL;
@@ -405,44 +337,13 @@ void http_routes_cancel_all(void)
     }
 }
 
-/* evhttp (2.1) stops reading a connection while its request is being answered, so it would
- * only notice a client that went away when the reply fails. Watch the socket ourselves: EOF
- * or an error frees the connection, which runs client_closed(). Pipelined bytes end the watch. */
-static void client_readable(evutil_socket_t fd, short what, void *arg)
-{
-    struct http_req *hr = arg;
-    char c;
-    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
-        event_add(hr->watch, NULL);
-        return;
-    }
-    watch_stop(hr);
-    if (n <= 0 && hr->req)
-        evhttp_connection_free(hr->evcon); /* client_closed() runs from here */
-}
-
-static void watch_start(struct http_req *hr)
-{
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(hr->evcon);
-    evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-    if (fd < 0)
-        return;
-    hr->watch = event_new(server_base(), fd, EV_READ, client_readable, hr);
-    event_add(hr->watch, NULL);
-}
-
-int http_route_run(struct evhttp_request *req)
+int http_route_run(struct http_request *req)
 {
     lua_State *L = script_current ? script_current->L : NULL;
     if (!L || !script_route(L, "on_http"))
         return 0;
     lua_pop(L, 1);
     struct http_req *hr = hr_new(req);
-    if (!hr) {
-        http_send_error(req, 400, "cannot read this request");
-        return 1;
-    }
     struct coro *c = coro_new(script_current, CORO_HTTP, NULL);
     L = coro_L(c);
     script_route(L, "on_http");
@@ -455,11 +356,10 @@ int http_route_run(struct evhttp_request *req)
     hr->coro = c;
     running_add(hr);
     http_route_runs++;
-    evhttp_connection_set_closecb(hr->evcon, client_closed, hr);
+    req->on_close = client_closed;
+    req->close_arg = hr;
     hr->refs++; /* held across the first run */
     coro_resume(c, NULL, 1);
-    if (hr->req && hr->coro)
-        watch_start(hr);
     hr_unref(hr);
     return 1;
 }
@@ -513,20 +413,16 @@ static int req_reply(lua_State *L)
         return luaL_error(L, "req:reply(): this request was already answered");
     if (!hr->req)
         return lsip_push_result(L, "the client went away");
-    struct evkeyvalq *out = evhttp_request_get_output_headers(hr->req);
+    struct http_request *req = hr_take(hr);
+    http_reply_start(req, (int)status);
     if (!lua_isnoneornil(L, 4)) {
         lua_pushnil(L);
         while (lua_next(L, 4)) {
-            evhttp_add_header(out, lua_tostring(L, -2), lua_tostring(L, -1));
+            http_reply_header(req, lua_tostring(L, -2), lua_tostring(L, -1));
             lua_pop(L, 1);
         }
     }
-    if (blen && !evhttp_find_header(out, "Content-Type"))
-        evhttp_add_header(out, "Content-Type", "text/plain; charset=utf-8");
-    struct evbuffer *b = evbuffer_new();
-    evbuffer_add(b, body ? body : "", blen);
-    hr_send(hr, (int)status, b);
-    evbuffer_free(b);
+    http_reply_end(req, blen ? "text/plain; charset=utf-8" : NULL, body, blen);
     lua_pushboolean(L, 1);
     return 1;
 }
