@@ -86,6 +86,7 @@ python3 -c 'import socket,sys
 s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",int(sys.argv[1])))
 while True: s.recv(2048)' "$DNS_PORT" &
 _PIDS+=($!)
+wait_bound udp "$DNS_PORT" 5 || fail "the silent nameserver did not bind"   # else ICMP fails the lookup at once
 export GRACE=1 DNS_SERVER="127.0.0.1:$DNS_PORT"
 start_server "$S"
 sip_request OPTIONS "sip:127.0.0.1:$PORT" "X-Relay: sip:nowhere.lunasip.invalid" \
