@@ -328,7 +328,7 @@ char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason,
         uint64_t h = fnv1a_span(FNV_SEED, sipmsg_call_id(req));
         h = fnv1a_span(h, sipmsg_from_tag(req));
         h = fnv1a_span(h, sipmsg_top_via(req, &via) == 0 ? via.branch : (struct sip_str){ NULL, 0 });
-        snprintf(tag, sizeof tag, ";tag=ls%016llx", (unsigned long long)h);
+        *fmt_hex64(fmt_str(tag, ";tag=ls"), h) = '\0';
     }
     if (!reason)
         reason = proxy_reason(code);
@@ -339,7 +339,10 @@ char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason,
     char *b = malloc(size);
     if (!b)
         return NULL;
-    size_t n = (size_t)snprintf(b, size, "SIP/2.0 %d %s\r\n", code, reason);
+    char *q = fmt_uint(fmt_str(b, "SIP/2.0 "), (unsigned)code); /* code: 100-699 */
+    *q++ = ' ';
+    q = fmt_str(fmt_str(q, reason), "\r\n");
+    size_t n = (size_t)(q - b);
     int to_done = 0;
     for (unsigned i = 0; i < p->nh; i++) {
         const struct sip_hdr *h = &p->h[i];
@@ -360,7 +363,7 @@ char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason,
         memcpy(b + n, headers, hlen);
         n += hlen;
     }
-    n += (size_t)snprintf(b + n, size - n, "Content-Length: %zu\r\n\r\n", blen);
+    n = (size_t)(fmt_str(fmt_uint(fmt_str(b + n, "Content-Length: "), blen), "\r\n\r\n") - b);
     if (blen) {
         memcpy(b + n, body, blen);
         n += blen;

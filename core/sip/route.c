@@ -1,5 +1,6 @@
 #include "sip/route.h"
 #include "sip/sipmsg_int.h"
+#include <lunasip/fmt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +103,17 @@ int route_loose(struct sip_msg *msg, route_is_local_fn is_local, char **next_hop
 
 int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port)
 {
-    char line[512];
-    int len = snprintf(line, sizeof line, "Record-Route: <sip:%s:%d%s%s;lr>", host, port,
-                       proto == PROTO_UDP ? "" : ";transport=", proto == PROTO_UDP ? "" : transport_proto_name(proto));
-    if (len <= 0 || (size_t)len >= sizeof line)
+    char line[512]; /* Record-Route: <sip:host:port[;transport=tp];lr> */
+    const char *tp = proto == PROTO_UDP ? NULL : transport_proto_name(proto);
+    if (strlen(host) + (tp ? strlen(tp) : 0) + 64 > sizeof line)
         return -1;
+    char *p = fmt_str(fmt_str(line, "Record-Route: <sip:"), host);
+    *p++ = ':';
+    p = fmt_uint(p, (unsigned)port);
+    if (tp)
+        p = fmt_str(fmt_str(p, ";transport="), tp);
+    p = fmt_str(p, ";lr>");
+    size_t len = (size_t)(p - line);
     int i = sipmsg_hdr_find(msg, HDR_RECORD_ROUTE, NULL, 0);
     if (i < 0) /* none yet: after the Via lines */
         i = (int)sipmsg_hdr_after(msg, HDR_VIA);

@@ -76,6 +76,9 @@ static void check_fmt(void)
         *fmt_hex64(a, nums[i]) = '\0';
         snprintf(b, sizeof b, "%016llx", nums[i]);
         CHECK_STR(a, b);
+        *fmt_hex(a, nums[i]) = '\0';
+        snprintf(b, sizeof b, "%llx", nums[i]);
+        CHECK_STR(a, b);
     }
     char c[32];
     *fmt_mem(fmt_str(c, "ab"), "cdef", 2) = '\0';

@@ -14,6 +14,13 @@ static void branches(void)
     CHECK(idx == 0x3fff && id == 0xfedcba9876ULL && bno == 3);
     tm_branch_encode(b, sizeof b, 0, 1, 0);
     CHECK(tm_branch_decode(b, &idx, &id, &bno) == 0 && idx == 0 && id == 1 && bno == 0);
+    CHECK_STR(b, "z9hG4bKtm0.1.0");
+    tm_branch_encode(b, sizeof b, 0xffffffffu, 0xffffffffffffffffULL, 0xffff);
+    CHECK_STR(b, "z9hG4bKtmffffffff.ffffffffffffffff.ffff");
+    CHECK(tm_branch_decode(b, &idx, &id, &bno) == 0 && idx == 0xffffffffu && id == 0xffffffffffffffffULL && bno == 0xffff);
+    char small[12];
+    tm_branch_encode(small, sizeof small, 0x3fff, 1, 2); /* truncated, as snprintf did */
+    CHECK_STR(small, "z9hG4bKtm3f");
     /* not ours, or damaged */
     CHECK(tm_branch_decode(NULL, &idx, &id, &bno) == -1);
     CHECK(tm_branch_decode("z9hG4bKsl0123456789abcdef", &idx, &id, &bno) == -1);

@@ -9,6 +9,7 @@
 #include <lunasip/proxy.h>
 #include <lunasip/sip.h>
 #include <lunasip/unit.h>
+#include <lunasip/fmt.h>
 #include <lunasip/via.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,7 +299,14 @@ static uint64_t request_key(const struct sip_msg *m, char *key, size_t len)
     struct sip_str branch = have ? via.branch : (struct sip_str){ NULL, 0 };
     struct sip_str host = have ? via.host : (struct sip_str){ "", 0 };
     int port = have && via.port ? via.port : 5060;
-    if (branch.len >= 7 && !strncmp(branch.s, BRANCH_COOKIE, strlen(BRANCH_COOKIE))) {
+    int rfc3261 = branch.len >= 7 && !strncmp(branch.s, BRANCH_COOKIE, strlen(BRANCH_COOKIE));
+    if (rfc3261 && branch.len + host.len + 8 <= len) { /* "branch|host:port", port <= 5 digits */
+        char *p = fmt_mem(key, branch.s, branch.len);
+        *p++ = '|';
+        p = fmt_mem(p, host.s, host.len);
+        *p++ = ':';
+        *fmt_uint(p, (unsigned)port) = '\0';
+    } else if (rfc3261) {
         snprintf(key, len, "%.*s|%.*s:%d", (int)branch.len, branch.s, (int)host.len, host.s, port);
     } else {
         struct sip_str ruri = sipmsg_ruri(m), cid = sipmsg_call_id(m), ftag = sipmsg_from_tag(m);

@@ -2,6 +2,7 @@
  * the branch parameter of our client transactions and the choice of the best final reply. */
 #ifndef TM_UTIL_H
 #define TM_UTIL_H
+#include <lunasip/fmt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,15 @@
 
 static inline void tm_branch_encode(char *out, size_t len, unsigned idx, unsigned long long id, unsigned bno)
 {
-    snprintf(out, len, TM_BRANCH_PREFIX "%x.%llx.%x", idx, id, bno);
+    char b[TM_BRANCH_MAX]; /* prefix, 8 + 1 + 16 + 1 + 8 hex digits and dots, NUL: 44 bytes */
+    char *p = fmt_hex(fmt_str(b, TM_BRANCH_PREFIX), idx);
+    *p++ = '.';
+    p = fmt_hex(p, id);
+    *p++ = '.';
+    p = fmt_hex(p, bno);
+    size_t n = (size_t)(p - b) < len ? (size_t)(p - b) : len - 1; /* truncated like snprintf */
+    memcpy(out, b, n);
+    out[n] = '\0';
 }
 
 /* 0 and the three numbers when b is one of our branches, -1 otherwise. */
