@@ -33,6 +33,7 @@ struct sip_hdr {
 struct sip_msg_priv {
     struct arena_chunk *arena;  /* chunks after the first one (which holds msg itself) */
     char *cur, *end;            /* free space of the current chunk */
+    size_t size;                /* of the block that holds msg, this and the first arena chunk */
     const char *buf;            /* the bytes as received (NUL-terminated copy) */
     size_t len;
     struct sip_str sl;          /* the start line now, line end included */

@@ -238,6 +238,19 @@ int main(void)
     CHECK(msg && sipmsg_header_remove(msg, "Via") == 1 && sipmsg_top_via(msg, &tv) == -1);
     sipmsg_unref(msg);
 
+    /* message blocks are reused (a pool of freed ones): nothing of an earlier message shows */
+    for (int i = 0; i < 40; i++) {
+        struct sip_msg *a = sipmsg_parse(vias, sizeof vias - 1, NULL, &why);
+        struct sip_msg *b = sipmsg_parse(opt, sizeof opt - 1, NULL, &why);
+        CHECK(a && b && sipmsg_header_remove_value(a, "Via", 0) == 0 && sipmsg_set_body(a, "xyz", 3, "text/plain") == 0);
+        CHECK(b && sipmsg_top_via(b, &tv) == 0 && !strcmp(str(tv.host), "10.0.0.1"));
+        CHECK(b && sipmsg_print(b, &out, &len) == 0 && len == sizeof opt - 1 && !memcmp(out, opt, len));
+        if (b)
+            free(out);
+        sipmsg_unref(i % 2 ? a : b);
+        sipmsg_unref(i % 2 ? b : a);
+    }
+
     /* numbers: range checks, no sign, no junk */
     CHECK(sip_number((struct sip_str){ "2147483647", 10 }, 0x7fffffffLL) == 2147483647LL);
     CHECK(sip_number((struct sip_str){ "2147483648", 10 }, 0x7fffffffLL) == -1);
