@@ -57,9 +57,9 @@ static const struct {
 static unsigned char hdr_by_hash[HDR_HASH_SLOTS], hdr_by_compact[128];
 static int hdr_lookup_ready;
 
-static unsigned hdr_hash(const char *name, size_t len)
+static unsigned hdr_hash(const char *name, size_t len) /* (c | 0x20): ASCII letters case-folded */
 {
-    return ((unsigned)tolower((unsigned char)name[0]) * 7u + (unsigned)tolower((unsigned char)name[len - 1]) * 3u +
+    return ((unsigned)((unsigned char)name[0] | 0x20) * 7u + (unsigned)((unsigned char)name[len - 1] | 0x20) * 3u +
             (unsigned)len * 11u) % HDR_HASH_SLOTS;
 }
 
@@ -152,6 +152,11 @@ char *sipmsg_strdup(const struct sip_msg *msg, const char *s, size_t len)
 static int is_ws(char c)
 {
     return c == ' ' || c == '\t';
+}
+
+static int lws(char c)
+{
+    return is_ws(c) || c == '\r' || c == '\n';
 }
 
 /* Index one header line (len bytes with its line end, continuation lines included). */
@@ -521,7 +526,17 @@ int sipmsg_top_via(const struct sip_msg *msg, struct sip_via *via)
     int i = sipmsg_hdr_find(msg, HDR_VIA, NULL, 0);
     const struct sip_hdr *h = i < 0 ? NULL : &p->h[i];
     if (!h || h->line != p->via_line) {
-        struct sip_str v = sipmsg_header(msg, "Via", 0);
+        struct sip_str v = { NULL, 0 };
+        if (h && !h->folded) { /* the usual case: the first value of the first line, no copy */
+            const char *s = h->line + h->voff, *e = sipmsg_value_end(s, s + h->vlen);
+            while (s < e && lws(*s))
+                s++;
+            while (e > s && lws(e[-1]))
+                e--;
+            v = (struct sip_str){ s, (size_t)(e - s) };
+        }
+        if (!v.len) /* folded, or an empty first value: the iterator finds it */
+            v = sipmsg_header(msg, "Via", 0);
         p->via_rc = v.s ? sip_via_parse(v.s, v.len, &p->via) : -1;
         p->via_line = h && v.s >= h->line && v.s < h->line + h->len ? h->line : NULL;
     }
@@ -558,8 +573,13 @@ int sipmsg_hdr_find(const struct sip_msg *msg, int id, const char *name, unsigne
 /* End of the value starting at s: the next top-level comma (outside quotes and <>), or e. */
 const char *sipmsg_value_end(const char *s, const char *e)
 {
+    static const unsigned char special[256] = { ['"'] = 1, ['<'] = 1, ['>'] = 1, [','] = 1 };
     int angle = 0;
     for (const char *q = s; q < e; q++) {
+        while (q < e && !special[(unsigned char)*q]) /* most bytes are none of these */
+            q++;
+        if (q == e)
+            break;
         if (*q == '"') {
             for (q++; q < e && *q != '"'; q++)
                 if (*q == '\\' && q + 1 < e)
@@ -575,11 +595,6 @@ const char *sipmsg_value_end(const char *s, const char *e)
         }
     }
     return e;
-}
-
-static int lws(char c)
-{
-    return is_ws(c) || c == '\r' || c == '\n';
 }
 
 unsigned sipmsg_hdr_values(const struct sip_hdr *h, struct sip_str *v, unsigned max)

@@ -237,6 +237,10 @@ int main(void)
     CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && !strcmp(str(tv.host), "d.example")); /* past the empty line */
     CHECK(msg && sipmsg_header_remove(msg, "Via") == 1 && sipmsg_top_via(msg, &tv) == -1);
     sipmsg_unref(msg);
+    static const char empty_first[] = "OPTIONS sip:x@y SIP/2.0\r\nVia: , SIP/2.0/UDP e.example;branch=z9hG4bK2\r\n\r\n";
+    msg = sipmsg_parse(empty_first, sizeof empty_first - 1, NULL, &why);
+    CHECK(msg && sipmsg_top_via(msg, &tv) == 0 && !strcmp(str(tv.host), "e.example"));
+    sipmsg_unref(msg);
 
     /* message blocks are reused (a pool of freed ones): nothing of an earlier message shows */
     for (int i = 0; i < 40; i++) {
