@@ -1,18 +1,44 @@
 /* lunasip: command line. */
 #include "log.h"
 #include "server.h"
+#include <ares.h>
 #include <event2/event.h>
+#include <jansson.h>
 #include <lua.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-/* -V: ours, then the libraries: libevent as loaded at run time, Lua and libosip2 as built against
- * (libosip2 has no run-time version call; Lua's run-time lua_version() is the 5.4 number only). */
+/* One -V line: the version the library reports at run time (run), with the one we were built
+ * against beside it when they differ; "(build)" when the library has no run-time call. */
+static void lib_version(const char *name, const char *run, const char *build)
+{
+    if (!run)
+        printf("%s %s (build)\n", name, build);
+    else if (strcmp(run, build) != 0)
+        printf("%s %s (built with %s)\n", name, run, build);
+    else
+        printf("%s %s\n", name, run);
+}
+
+/* -V: ours, then the libraries. libosip2 has no run-time version call; Lua's lua_version()
+ * says only major and minor (504), shown beside the release built against. */
 static void version(void)
 {
-    printf("lunasip %s\n%s\nlibevent %s\nlibosip2 %s\n", LUNASIP_VERSION, LUA_RELEASE, event_get_version(),
-           LUNASIP_OSIP_VERSION);
+    char lua[64];
+    int lv = (int)lua_version(NULL);
+    printf("lunasip %s\n", LUNASIP_VERSION);
+    snprintf(lua, sizeof lua, "%s.%s.%s (build; run time %d.%d)", LUA_VERSION_MAJOR, LUA_VERSION_MINOR,
+             LUA_VERSION_RELEASE, lv / 100, lv % 100);
+    printf("Lua %s\n", lua);
+    lib_version("libevent", event_get_version(), LIBEVENT_VERSION);
+    lib_version("libosip2", NULL, LUNASIP_OSIP_VERSION);
+    lib_version("OpenSSL", OpenSSL_version(OPENSSL_VERSION) + 8, OPENSSL_VERSION_TEXT + 8); /* after "OpenSSL " */
+    lib_version("c-ares", ares_version(NULL), ARES_VERSION_STR);
+    lib_version("jansson", jansson_version_str(), JANSSON_VERSION);
 }
 
 static void usage(FILE *f)
@@ -24,7 +50,7 @@ static void usage(FILE *f)
             "  -l SPEC    listen on udp:ADDR:PORT or tcp:ADDR:PORT (repeatable; overrides config.listen)\n"
             "  -U DIR     directory of unit .so files\n"
             "  -v / -q    more / less logging (repeatable)\n"
-            "  -V         print the versions of lunasip, Lua, libevent and libosip2\n"
+            "  -V         print the versions of lunasip and its libraries\n"
             "  -h         this help\n");
 }
 

@@ -3,7 +3,17 @@
 # scripts, a unit that does not exist, -q hiding info lines, and SIGINT stopping with 0.
 . "$(dirname "$0")/lib/common.sh"
 
-"$LUNASIP_BIN" -V | grep -qE '^lunasip [0-9]+\.[0-9]+' || fail "-V prints no version"
+"$LUNASIP_BIN" -V >"$T/version.txt"
+for re in '^lunasip [0-9]+\.[0-9]+' '^Lua 5\.[0-9]+\.[0-9]+ \(build; run time 5\.[0-9]+\)$' '^libevent [0-9]' \
+          '^libosip2 [0-9.]+ \(build\)$' '^OpenSSL [0-9]' '^c-ares [0-9]' '^jansson [0-9]'; do
+    grep -qE "$re" "$T/version.txt" || fail "-V lacks /$re/: $(cat "$T/version.txt")"
+done
+if command -v openssl >/dev/null; then   # the OpenSSL line is the library loaded, not the headers
+    lib=$(openssl version | sed -n 's/.*(Library: OpenSSL \([^)]*\)).*/\1/p')
+    [ -n "$lib" ] || lib=$(openssl version | sed 's/^OpenSSL //')
+    grep -qxF "OpenSSL $lib" "$T/version.txt" || grep -qF "OpenSSL $lib (built with" "$T/version.txt" ||
+        fail "-V OpenSSL line differs from the library's ($lib): $(cat "$T/version.txt")"
+fi
 "$LUNASIP_BIN" -h | grep -q 'usage: lunasip' || fail "-h prints no usage"
 "$LUNASIP_BIN" -Z >/dev/null 2>&1; [ $? -eq 2 ] || fail "a bad option does not exit 2"
 "$LUNASIP_BIN" extra >/dev/null 2>"$T/extra.err"; [ $? -eq 2 ] || fail "an extra argument does not exit 2"

@@ -29,7 +29,7 @@ for m in "$ROOT/share/man/man1/lunasip.1" "$ROOT/share/man/man7/lunasip-lua.7"; 
     [ -z "$out" ] || fail "man $(basename "$m"): $out"
 done
 v=$("$BIN" -V)
-[[ $v =~ ^lunasip\ [0-9.]+$'\n'Lua\ 5\.4\.[0-9]+$'\n'libevent\ 2\.[0-9.]+-stable$'\n'libosip2\ [0-9.]+$ ]] \
+[[ $v =~ ^lunasip\ [0-9.]+$'\n'Lua\ 5\.4\.[0-9]+\ \(build\;\ run\ time\ 5\.4\)$'\n'libevent\ 2\.[0-9.]+-stable$'\n'libosip2\ [0-9.]+\ \(build\)$'\n'OpenSSL\ [0-9] ]] \
     || fail "installed -V: $v"
 
 # The installed binary uses the installed units: with tm.so moved away, -c fails naming the
