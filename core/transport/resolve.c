@@ -320,10 +320,15 @@ static void srv_addr_done(int err, const struct sockaddr_storage *sa, socklen_t 
     }
     if (--lk->addr_left)
         return;
-    int n = 0; /* drop the targets that did not resolve (salen 0) */
-    for (int i = 0; i < lk->nsrv; i++)
-        if (lk->targets[i].salen)
+    int n = 0; /* drop the targets that did not resolve (salen 0) and repeats */
+    for (int i = 0; i < lk->nsrv; i++) {
+        int seen = !lk->targets[i].salen;
+        for (int j = 0; j < n && !seen; j++)
+            seen = lk->targets[j].proto == lk->targets[i].proto &&
+                   transport_addr_equal(&lk->targets[j].sa, &lk->targets[i].sa);
+        if (!seen)
             lk->targets[n++] = lk->targets[i];
+    }
     lk->ntargets = n;
     lk->nsrv = 0;
     lookup_finish(lk);
@@ -349,6 +354,7 @@ static void srv_done(void *arg, int status, int timeouts, unsigned char *abuf, i
         lookup_finish(lk);
         return;
     }
+    int first = lk->nsrv;
     if (status == ARES_SUCCESS && ares_parse_srv_reply(abuf, alen, &srv) == ARES_SUCCESS) {
         for (struct ares_srv_reply *r = srv; r && lk->nsrv < RESOLVE_MAX_SRV; r = r->next) {
             if (!strcmp(r->host, ".") || !r->host[0])
@@ -362,15 +368,18 @@ static void srv_done(void *arg, int status, int timeouts, unsigned char *abuf, i
         }
         ares_free_data(srv);
     }
+    resolve_srv_order(lk->srv + first, lk->nsrv - first, rnd_default, NULL); /* this name's records */
     lk->srvi++;
     next_srv(lk);
 }
 
-/* Ask the next SRV name; once none is left, resolve what the SRV records named (or the host
- * itself on 5060 when there were none). */
+/* Ask the SRV names in turn (the NAPTR order, or UDP then TCP); once none is left, resolve what
+ * their records named, every name's targets after the previous name's (RFC 3263 §4.3: on
+ * failure the next target, then the next NAPTR's), or the host itself on 5060 when there were
+ * none. */
 static void next_srv(struct sip_lookup *lk)
 {
-    if (lk->srvi < lk->nsrvq && lk->nsrv == 0) {
+    if (lk->srvi < lk->nsrvq && lk->nsrv < RESOLVE_MAX_SRV) {
         ares_query(channel, lk->srvq[lk->srvi].name, ns_c_in, ns_t_srv, srv_done, lk);
         arm_timeout();
         return;
@@ -379,7 +388,6 @@ static void next_srv(struct sip_lookup *lk)
         transport_resolve(lk->host, 5060, host_addr_done, lk);
         return;
     }
-    resolve_srv_order(lk->srv, lk->nsrv, rnd_default, NULL);
     lk->addr_left = lk->nsrv;
     for (int i = 0; i < lk->nsrv; i++)
         lk->targets[i] = (struct sip_addr){ .proto = lk->srv[i].proto };
@@ -392,6 +400,9 @@ static void next_srv(struct sip_lookup *lk)
 
 static void srvq_add(struct sip_lookup *lk, const char *name, enum sip_proto proto)
 {
+    for (int i = 0; i < lk->nsrvq; i++)
+        if (lk->srvq[i].proto == proto && !strcasecmp(lk->srvq[i].name, name))
+            return; /* two NAPTR records naming one SRV name: asked once */
     if (lk->nsrvq < (int)(sizeof lk->srvq / sizeof lk->srvq[0])) {
         snprintf(lk->srvq[lk->nsrvq].name, sizeof lk->srvq[0].name, "%s", name);
         lk->srvq[lk->nsrvq++].proto = proto;

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib/http.sh"
 need_tm
 
-free_port DNS_PORT; free_port DEAD; free_port LIVE; free_port PORT
+free_port DNS_PORT; free_port DEAD; free_port LIVE; free_port PORT; free_port DEAD2; free_port TLIVE; free_port BUSY
 ZONE=$T/zone.json QLOG=$T/queries.log
 cat >"$ZONE" <<JSON
 {
@@ -27,7 +27,18 @@ cat >"$ZONE" <<JSON
   "srvonly.test": [],
   "_sip._udp.srvonly.test": [{"type": "SRV", "priority": 0, "weight": 0, "port": $LIVE, "target": "live.svc.test"}],
   "_sip._udp.udponly.test": [{"type": "SRV", "priority": 0, "weight": 0, "port": $LIVE, "target": "live.svc.test"}],
-  "plain.test": [{"type": "A", "addr": "127.0.0.1"}]
+  "plain.test": [{"type": "A", "addr": "127.0.0.1"}],
+  "naptr2.test": [
+    {"type": "NAPTR", "order": 20, "pref": 10, "flags": "s", "service": "SIP+D2T", "replacement": "_sip._tcp.naptr2.test"},
+    {"type": "NAPTR", "order": 10, "pref": 10, "flags": "s", "service": "SIP+D2U", "replacement": "_sip._udp.naptr2.test"}
+  ],
+  "_sip._udp.naptr2.test": [{"type": "SRV", "priority": 0, "weight": 0, "port": $DEAD2, "target": "dead.svc.test"}],
+  "_sip._tcp.naptr2.test": [{"type": "SRV", "priority": 0, "weight": 0, "port": $TLIVE, "target": "live.svc.test"}],
+  "busy.test": [],
+  "_sip._udp.busy.test": [
+    {"type": "SRV", "priority": 10, "weight": 0, "port": $BUSY, "target": "dead.svc.test"},
+    {"type": "SRV", "priority": 20, "weight": 0, "port": $LIVE, "target": "live.svc.test"}
+  ]
 }
 JSON
 python3 "$IT_DIR/lib/dns_server.py" --port "$DNS_PORT" --zone "$ZONE" --log "$QLOG" 2>"$T/dns_err.log" &
@@ -37,7 +48,7 @@ grep -q READY "$QLOG" || fail "the DNS server did not start"
 
 export DNS_SERVER="127.0.0.1:$DNS_PORT"
 start_sipp_uas live "$SIPP_DIR/dispatcher_uas_options.xml" "$LIVE" -m 100
-start_server "$SCRIPT_DIR/dns.lua" -l "udp:127.0.0.1:$PORT"
+start_server "$SCRIPT_DIR/dns.lua" -l "udp:127.0.0.1:$PORT" -l "tcp:127.0.0.1:$PORT"
 
 # 1. NAPTR -> SRV priority 10 (nobody answers) -> after fr_timer, priority 20 answers.
 python3 "$SIP_RAW" listen --port "$DEAD" --timeout 5 >"$T/dead.txt" &
@@ -67,6 +78,30 @@ sip_request OPTIONS "sip:plain.test:$LIVE" | expect_status udp "$PORT" 200 "OPTI
 sip_request OPTIONS "sip:plain.test:$LIVE" "X-Stateless: 1" | expect_status udp "$PORT" 200 "stateless OPTIONS to plain.test"
 grep -q '^plain.test A$' "$QLOG" || fail "no A query for plain.test"
 grep -qE '^(_sip\._udp\.)?plain.test (NAPTR|SRV)$' "$QLOG" && fail "NAPTR/SRV asked although the URI has a port"
+
+# 5a. Every NAPTR record in order: the SIP+D2U target does not answer in time, the SIP+D2T
+# (order 20) one takes the request over TCP.
+python3 "$SIP_RAW" listen --port "$DEAD2" --timeout 5 >"$T/dead2.txt" &
+_PIDS+=("$!")
+python3 "$SIP_RAW" listen --proto tcp --port "$TLIVE" --reply 200 --timeout 8 >"$T/tlive.txt" &
+_PIDS+=("$!")
+wait_bound udp "$DEAD2" && wait_bound tcp "$TLIVE" || fail "the raw peers did not bind"
+sip_request OPTIONS sip:naptr2.test | expect_status udp "$PORT" 200 "OPTIONS to sip:naptr2.test (second NAPTR)"
+grep -q '^OPTIONS sip:naptr2.test SIP/2.0' "$T/dead2.txt" || fail "the SIP+D2U target did not get the request first"
+grep -q '^OPTIONS sip:naptr2.test SIP/2.0' "$T/tlive.txt" || fail "the SIP+D2T target did not get the request"
+grep -qi '^Via: SIP/2.0/TCP ' "$T/tlive.txt" || fail "the SIP+D2T target was not reached over TCP: $(cat "$T/tlive.txt")"
+assert_log "no reply in time from 127.0.0.1:$DEAD2: trying the next DNS target sip:127.0.0.1:$TLIVE;transport=tcp" \
+    "the failover to the second NAPTR record"
+
+# 5b. A 503 from the first SRV target goes on to the next (RFC 3263 §4.3); without NAPTR both
+# transports' SRV names are asked.
+python3 "$SIP_RAW" listen --port "$BUSY" --reply 503 --timeout 5 >"$T/busy.txt" &
+_PIDS+=("$!")
+wait_bound udp "$BUSY" || fail "the 503 peer did not bind"
+sip_request OPTIONS sip:busy.test | expect_status udp "$PORT" 200 "OPTIONS to sip:busy.test (503, then the next target)"
+grep -q '^OPTIONS sip:busy.test SIP/2.0' "$T/busy.txt" || fail "the priority 10 target did not get the request first"
+assert_log "503 from 127.0.0.1:$BUSY: trying the next DNS target sip:127.0.0.1:$LIVE;transport=udp" "the 503 failover"
+grep -q '^_sip._tcp.busy.test SRV$' "$QLOG" || fail "the TCP SRV name was not asked after the UDP one had records"
 
 # 5. A name that does not resolve.
 sip_request OPTIONS sip:nosuch.test | expect_status udp "$PORT" 503 "OPTIONS to a name that does not resolve"

@@ -402,23 +402,24 @@ void tm_cancel_branches(struct tm_tx *tx)
     }
 }
 
-/* RFC 3263 §4.3: a branch that got no reply at all goes on to the next target of the name it
- * was sent to (a new branch, so a new transaction downstream). */
-static void failover_dns(struct tm_branch *br)
+/* RFC 3263 §4.3: a branch that got no reply at all, or a 503, goes on to the next target of the
+ * name it was sent to (a new branch, so a new transaction downstream). was: where br went;
+ * timeout_ms: the relay's final-reply timer override (0: none). */
+static void failover_dns(struct tm_branch *br, const struct sip_addr *was, long timeout_ms, const char *what)
 {
     struct sip_addr next;
-    char ip[64], uri[128], err[160], was[80];
+    char ip[64], uri[128], err[160], from[80];
     int port;
-    if (!br->out || br->tx->canceled || transport_resolve_next(&br->out->dst, &next) != 0)
+    if (br->tx->canceled || transport_resolve_next(was, &next) != 0)
         return;
     addr_ip_port(&next.sa, ip, sizeof ip, &port);
     snprintf(uri, sizeof uri, strchr(ip, ':') ? "sip:[%s]:%d;transport=%s" : "sip:%s:%d;transport=%s", ip, port,
              transport_proto_name(next.proto));
-    addr_str(&br->out->dst.sa, was, sizeof was);
-    if (tm_relay(br->tx, uri, br->run->timeout_ms, err, sizeof err) == 0)
-        ls_log(LS_LOG_INFO, "tm", "no reply from %s in time: trying the next DNS target %s", was, uri);
+    addr_str(&was->sa, from, sizeof from);
+    if (tm_relay(br->tx, uri, timeout_ms, err, sizeof err) == 0)
+        ls_log(LS_LOG_INFO, "tm", "%s from %s: trying the next DNS target %s", what, from, uri);
     else
-        ls_log(LS_LOG_WARN, "tm", "no reply from %s in time; the next DNS target %s: %s", was, uri, err);
+        ls_log(LS_LOG_WARN, "tm", "%s from %s; the next DNS target %s: %s", what, from, uri, err);
 }
 
 static void fr_fired(evutil_socket_t fd, short what, void *arg)
@@ -426,8 +427,8 @@ static void fr_fired(evutil_socket_t fd, short what, void *arg)
     struct tm_branch *br = arg;
     if (br->tx->invite && br->provisional)
         send_cancel(br); /* timer C-like: give up on the branch */
-    else if (!br->provisional)
-        failover_dns(br);
+    else if (!br->provisional && br->out)
+        failover_dns(br, &br->out->dst, br->run->timeout_ms, "no reply in time");
     branch_final_local(br, br->tx->canceled ? 487 : 408, "no final reply in time");
 }
 
@@ -576,9 +577,13 @@ static void process_reply(struct tm_tx *tx, struct tm_branch *br, struct sip_msg
             tm_tx_forward_reply(tx, rpl);
         return;
     }
+    struct sip_addr was = br->out ? br->out->dst : (struct sip_addr){ .salen = 0 };
+    long timeout_ms = br->run ? br->run->timeout_ms : 0;
     branch_final(br, code, 0);
     if (tx->invite && code >= 300)
         send_ack(br, rpl);
+    if (code == 503 && was.salen && tx->linked)
+        failover_dns(br, &was, timeout_ms, "503"); /* before this reply counts: the set is not over */
     if (tx->on_reply != LUA_NOREF)
         run_callback(tx, &tx->on_reply, 0, rpl, callback_done);
     if (!tx->linked)
