@@ -25,6 +25,7 @@ struct send_job {
     void *arg;
     char branch[64];     /* our Via branch; empty: the stateless branch */
     int stateful;        /* a tm branch (a branch was given), not a stateless forward */
+    int sips;            /* the R-URI is sips: (TLS on every hop), or the next hop is */
     char name[256];      /* the host we resolved: a new TLS connection's SNI and name check */
     size_t len;
     char buf[];
@@ -34,6 +35,11 @@ struct send_job {
 static void str_copy(char *dst, size_t size, const char *s)
 {
     sip_str_copy((struct sip_str){ s, strlen(s) }, dst, size);
+}
+
+static int uri_is_sips(struct sip_str uri)
+{
+    return uri.len > 5 && strncasecmp(uri.s, "sips:", 5) == 0;
 }
 
 static void job_failed(struct send_job *job, const char *why)
@@ -78,12 +84,17 @@ static int send_ready(struct send_job *job, const struct sip_addr *dst, int last
             job_failed(job, why);
         return -1;
     }
+    if (uri_is_sips(sipmsg_ruri(msg)) && !PROTO_SECURE(dst->proto)) { /* a NAPTR target: not for sips */
+        if (last)
+            job_failed(job, "a SIPS request goes over TLS only (RFC 5630)");
+        return -1;
+    }
     if (msg->rr_wanted) {
         const struct listener *in = msg->src.lst;
         if (in)
-            route_record(msg, in->proto, in->host, in->port);
+            route_record(msg, in->proto, in->host, in->port, job->sips);
         if (!in || in != lst) /* changing transport or family: record both sides (RFC 5658) */
-            route_record(msg, lst->proto, lst->host, lst->port);
+            route_record(msg, lst->proto, lst->host, lst->port, job->sips);
         msg->rr_wanted = 0;
     }
     char via[512], *out;
@@ -169,6 +180,22 @@ int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t con
     return 0;
 }
 
+/* RFC 5630 §3.1.3 and §5.1.1: a SIPS request that cannot go on over TLS is answered 480 with
+ * Warning 380 "SIPS Not Allowed", never sent over a weaker transport. Only the route's own
+ * received request gets the answer (not a fork copy, an ACK or a request we made). */
+static void refuse_sips(struct sip_msg *msg, const char *branch, enum sip_proto proto, char *err, size_t errlen)
+{
+    const struct listener *in = msg->src.lst;
+    snprintf(err, errlen, "a SIPS request goes over TLS only, not %s (RFC 5630)", transport_proto_name(proto));
+    stats_inc(STAT_TX_ERRORS);
+    if (!in || msg->replied || sipmsg_method_is(msg, "ACK") || (branch && !msg->tx))
+        return;
+    char warn[160];
+    snprintf(warn, sizeof warn, "Warning: 380 %s:%d \"SIPS Not Allowed\"\r\n", in->host, in->port);
+    if (proxy_reply(msg, 480, NULL, warn, NULL, 0) == 0)
+        snprintf(err + strlen(err), errlen - strlen(err), "; answered 480");
+}
+
 /* proxy_uri_target, with the parsed URI in *u (spans into uri). */
 static int uri_target(const char *uri, struct sip_uri *up, char *host, size_t hostlen, int *port,
                       enum sip_proto *proto, char *err, size_t errlen)
@@ -252,6 +279,13 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
     struct sip_uri u;
     if (uri_target(uri, &u, host, sizeof host, &port, &proto, err, errlen) != 0)
         return -1;
+    struct sip_addr ws; /* a WebSocket client's own host (xxx.invalid) names its connection */
+    int ws_conn = (proto == PROTO_WS || proto == PROTO_WSS) && transport_ws_lookup(host, &ws) == 0;
+    int sips = uri_is_sips(sipmsg_ruri(msg)) || strncasecmp(uri, "sips:", 5) == 0;
+    if (uri_is_sips(sipmsg_ruri(msg)) && !PROTO_SECURE(ws_conn ? ws.proto : proto)) {
+        refuse_sips(msg, branch, ws_conn ? ws.proto : proto, err, errlen);
+        return -1;
+    }
     if (!msg->mf_done && proxy_max_forwards(msg) == 0) {
         snprintf(err, errlen, "Max-Forwards is 0");
         return -1;
@@ -270,9 +304,9 @@ int proxy_send_request(struct sip_msg *msg, const char *uri, const char *branch,
     if (branch)
         str_copy(job->branch, sizeof job->branch, branch);
     job->stateful = branch != NULL;
-    struct sip_addr ws;
-    if ((proto == PROTO_WS || proto == PROTO_WSS) && transport_ws_lookup(host, &ws) == 0) {
-        send_resolved_sip(0, &ws, 1, job); /* a WebSocket client's own host names its connection */
+    job->sips = sips;
+    if (ws_conn) {
+        send_resolved_sip(0, &ws, 1, job);
         return 0;
     }
     /* RFC 3263 looks at what the URI gives: a port, a transport, neither */

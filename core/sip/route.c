@@ -101,13 +101,15 @@ int route_loose(struct sip_msg *msg, route_is_local_fn is_local, char **next_hop
     return sipmsg_hdr_insert_line(msg, at, line, (size_t)len) == 0 ? 1 : -1;
 }
 
-int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port)
+int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port, int sips)
 {
-    char line[512]; /* Record-Route: <sip:host:port[;transport=tp];lr> */
-    const char *tp = proto == PROTO_UDP ? NULL : transport_proto_name(proto);
+    char line[512]; /* Record-Route: <sip[s]:host:port[;transport=tp];lr> */
+    int secure = sips && PROTO_SECURE(proto); /* RFC 5630: sips implies TLS; only WSS says ws */
+    const char *tp = proto == PROTO_UDP ? NULL : !secure ? transport_proto_name(proto)
+                   : proto == PROTO_WSS ? "ws" : NULL;
     if (strlen(host) + (tp ? strlen(tp) : 0) + 64 > sizeof line)
         return -1;
-    char *p = fmt_str(fmt_str(line, "Record-Route: <sip:"), host);
+    char *p = fmt_str(fmt_str(line, secure ? "Record-Route: <sips:" : "Record-Route: <sip:"), host);
     *p++ = ':';
     p = fmt_uint(p, (unsigned)port);
     if (tp)

@@ -22,7 +22,9 @@ int route_uri_is_local(struct sip_str uri, route_is_local_fn is_local);
  * 0 when it had none, -1 on an unusable Route value. */
 int route_loose(struct sip_msg *msg, route_is_local_fn is_local, char **next_hop);
 
-/* Insert Record-Route: <sip:host:port[;transport=tcp|tls|ws|wss];lr> on top. Returns 0 or -1. */
-int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port);
+/* Insert Record-Route: <sip:host:port[;transport=tcp|tls|ws|wss];lr> on top; for a sips request
+ * (sips != 0) through a TLS or WSS listener <sips:host:port[;transport=ws];lr> (RFC 3261 §16.6
+ * step 4). Returns 0 or -1. */
+int route_record(struct sip_msg *msg, enum sip_proto proto, const char *host, int port, int sips);
 
 #endif

@@ -17,6 +17,8 @@ enum sip_proto { PROTO_UDP = 0, PROTO_TCP = 1, PROTO_TLS = 2, PROTO_WS = 3, PROT
 
 /* Connection-oriented (TCP, TLS, WS, WSS): replies go back on the connection. */
 #define PROTO_STREAM(p) ((p) != PROTO_UDP)
+/* Encrypted (TLS, WSS): what a sips: URI needs on every hop (RFC 5630). */
+#define PROTO_SECURE(p) ((p) == PROTO_TLS || (p) == PROTO_WSS)
 
 /* "udp", "tcp", "tls", "ws", "wss" (lower case: msg.proto, ;transport=, listen specs). */
 const char *transport_proto_name(enum sip_proto proto);

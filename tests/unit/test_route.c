@@ -78,16 +78,28 @@ int main(void)
 
     /* Record-Route goes on top, with the transport for TCP */
     m = parse("sip:b@10.0.0.2", "Record-Route: <sip:10.1.1.1;lr>\r\n");
-    CHECK(route_record(m, PROTO_TCP, "10.9.9.9", 5060) == 0);
+    CHECK(route_record(m, PROTO_TCP, "10.9.9.9", 5060, 0) == 0);
     CHECK_STR(hdr(m, "Record-Route", 0), "<sip:10.9.9.9:5060;transport=tcp;lr>");
     CHECK_STR(hdr(m, "Record-Route", 1), "<sip:10.1.1.1;lr>");
-    CHECK(route_record(m, PROTO_UDP, "[::1]", 5070) == 0);
+    CHECK(route_record(m, PROTO_UDP, "[::1]", 5070, 0) == 0);
     CHECK_STR(hdr(m, "Record-Route", 0), "<sip:[::1]:5070;lr>");
+    sipmsg_unref(m);
+
+    /* a sips request: sips: for the TLS and WSS listeners, sip: for a plain one (RFC 5630) */
+    m = parse("sips:b@10.0.0.2", "");
+    CHECK(route_record(m, PROTO_TLS, "10.9.9.9", 5061, 1) == 0);
+    CHECK_STR(hdr(m, "Record-Route", 0), "<sips:10.9.9.9:5061;lr>");
+    CHECK(route_record(m, PROTO_WSS, "10.9.9.9", 443, 1) == 0);
+    CHECK_STR(hdr(m, "Record-Route", 0), "<sips:10.9.9.9:443;transport=ws;lr>");
+    CHECK(route_record(m, PROTO_UDP, "10.9.9.9", 5060, 1) == 0);
+    CHECK_STR(hdr(m, "Record-Route", 0), "<sip:10.9.9.9:5060;lr>");
+    CHECK(route_record(m, PROTO_TLS, "10.9.9.9", 5061, 0) == 0);
+    CHECK_STR(hdr(m, "Record-Route", 0), "<sip:10.9.9.9:5061;transport=tls;lr>");
     sipmsg_unref(m);
 
     /* Record-Route with none before goes right after the Via lines */
     m = parse("sip:b@10.0.0.2", "");
-    CHECK(route_record(m, PROTO_UDP, "10.9.9.9", 5060) == 0);
+    CHECK(route_record(m, PROTO_UDP, "10.9.9.9", 5060, 0) == 0);
     char *out;
     size_t len;
     CHECK(sipmsg_print(m, &out, &len) == 0);

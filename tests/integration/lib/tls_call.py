@@ -4,7 +4,7 @@ callee's Contact along the route set (Record-Route reversed), 200 for the BYE.
 
   tls_call.py --port P --ca F --ruri URI --want-rr 'RR1,RR2'
 
-Prints 'ok call' or 'FAIL why' (exit 1)."""
+A sips: R-URI gets a sips: Contact (RFC 3261 §8.1.1.8). Prints 'ok call' or 'FAIL why' (exit 1)."""
 import argparse
 import os
 import re
@@ -44,7 +44,8 @@ def main():
 
     callid, tag = os.urandom(8).hex(), os.urandom(4).hex()
     base = ("From: <sip:caller@127.0.0.1>;tag=%s\r\nCall-ID: %s\r\nMax-Forwards: 70\r\n"
-            "Contact: <sip:caller@127.0.0.1:%d;transport=tls>\r\n" % (tag, callid, lport))
+            "Contact: <%s>\r\n" % (tag, callid, ("sips:caller@127.0.0.1:%d" if a.ruri.startswith("sips:")
+                                                  else "sip:caller@127.0.0.1:%d;transport=tls") % lport))
     via = lambda: "Via: SIP/2.0/TLS 127.0.0.1:%d;rport;branch=z9hG4bK%s\r\n" % (lport, os.urandom(6).hex())
     sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n"
     s.sendall(("INVITE %s SIP/2.0\r\n%s%sTo: <%s>\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\n"

@@ -7,7 +7,8 @@ Listens on 127.0.0.1:P with TLS, answers every request with 200 (copying
 Via/From/To/Call-ID/CSeq) on the connection it came on, and prints for each
 request 'CONN n SNI name' (n counts accepted connections, name is the server name
 the client asked for, '-' for none) then the request and a line '----'.
---ca: ask the client for a certificate and check it. Exits 0 after --count
+--ca: ask the client for a certificate and check it. --contact URI: a UAS in a dialog, the
+200 also carries a To tag, the request's Record-Route lines and Contact: <URI>. Exits 0 after --count
 requests, 1 when --timeout seconds pass first.
 """
 import argparse
@@ -22,9 +23,13 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from sip_raw import split_messages, emit  # noqa: E402
 
 
-def reply_to(msg):
+def reply_to(msg, contact=None):
     head = msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
-    keep = [h for h in head[1:] if re.match(rb"(?i)(via|v|from|f|to|t|call-id|i|cseq)[ \t]*:", h)]
+    names = rb"via|v|from|f|to|t|call-id|i|cseq" + (rb"|record-route" if contact else b"")
+    keep = [h for h in head[1:] if re.match(rb"(?i)(" + names + rb")[ \t]*:", h)]
+    if contact:  # the dialog's To tag
+        keep = [h + b";tag=peer" if re.match(rb"(?i)(to|t)[ \t]*:", h) and b"tag=" not in h else h for h in keep]
+        keep.append(b"Contact: <" + contact.encode() + b">")
     return b"SIP/2.0 200 OK\r\n" + b"\r\n".join(keep) + b"\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -36,6 +41,7 @@ def main():
     p.add_argument("--ca")
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--count", type=int, default=1)
+    p.add_argument("--contact")
     a = p.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
@@ -88,7 +94,7 @@ def main():
                 print("CONN %d SNI %s" % (st[0], st[1]))
                 emit(m)
                 if not m.startswith(b"ACK "):
-                    s.sendall(reply_to(m))
+                    s.sendall(reply_to(m, a.contact))
     time.sleep(0.3)  # let the last reply leave before the sockets close
     return 0
 
