@@ -21,6 +21,7 @@
 #include "http/http_parse.h"
 #include "log.h"
 #include "loop.h"
+#include "transport/tls.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -151,6 +152,8 @@ static ssize_t conn_read(struct http_conn *c, char *buf, size_t len)
         return IO_AGAIN;
     case SSL_ERROR_ZERO_RETURN: return IO_CLOSED;
     default:
+        if (!SSL_is_init_finished(c->ssl)) /* plain HTTP, no shared version, a client that left */
+            tls_handshake_failed(c->ssl, "https", c->ip, c->port);
         c->ssl_failed = 1;
         return IO_CLOSED;
     }

@@ -2,6 +2,8 @@
  * bufferevent_openssl (see tcp.c). Main loop only. */
 #include "transport/tls.h"
 #include "transport/transport_internal.h"
+#include "log.h"
+#include "stats.h"
 #include <arpa/inet.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
@@ -139,6 +141,8 @@ const char *tls_error(struct bufferevent *bev, char *buf, size_t len)
     size_t n = 0;
     buf[0] = '\0';
     while ((e = bufferevent_get_openssl_error(bev)) != 0 && n + 2 < len) {
+        if (!ERR_GET_LIB(e))
+            continue; /* libevent's own entry: SSL_get_error()'s code, not a reason */
         if (n)
             n += (size_t)snprintf(buf + n, len - n, "; ");
         ERR_error_string_n(e, buf + n, len - n);
@@ -149,6 +153,19 @@ const char *tls_error(struct bufferevent *bev, char *buf, size_t len)
     if (v != X509_V_OK && n + 2 < len)
         snprintf(buf + n, len - n, "%scertificate: %s", n ? "; " : "", X509_verify_cert_error_string(v));
     return buf[0] ? buf : "connection closed during the handshake";
+}
+
+void tls_handshake_failed(SSL *ssl, const char *who, const char *ip, int port)
+{
+    char why[512];
+    ssl_errors(why, sizeof why);
+    if (strcmp(why, "unknown error") == 0) /* no reason queued: the peer left (EOF) */
+        snprintf(why, sizeof why, "connection closed during the handshake");
+    long v = SSL_get_verify_result(ssl);
+    if (v != X509_V_OK)
+        snprintf(why + strlen(why), sizeof why - strlen(why), "; certificate: %s", X509_verify_cert_error_string(v));
+    stats_inc(STAT_TLS_ERRORS);
+    log_warn("%s: tls handshake with %s:%d failed: %s", who, ip, port, why);
 }
 
 void tls_shutdown(void)

@@ -48,6 +48,11 @@ int tls_server_ready(void);
  * certificate check result, in buf. Returns buf. */
 const char *tls_error(struct bufferevent *bev, char *buf, size_t len);
 
+/* The TLS handshake of a server connection (HTTPS) with ip:port failed: log it once ("<who>: tls
+ * handshake with IP:PORT failed: <OpenSSL's queued reasons, which it takes>") and count it
+ * (STAT_TLS_ERRORS). SIP over TLS reports its own (tcp.c, through tls_error). */
+void tls_handshake_failed(SSL *ssl, const char *who, const char *ip, int port);
+
 /* Free the SIP contexts (at exit). */
 void tls_shutdown(void);
 
