@@ -13,7 +13,7 @@
 ---@field listen? string|integer "host:port", "[::1]:port", or a port (then 127.0.0.1)
 ---@field token? string|false Bearer token for /api and /metrics; false opts out explicitly
 ---@field max_body? integer bytes (default 1 MiB)
----@field tls? table HTTPS: { cert = path, key = path }
+---@field tls? table HTTPS: { cert = path, key = path, ca = path, verify_client = false }
 
 ---@class lunasip.LogConfig
 ---@field level? "error"|"warn"|"info"|"debug"
@@ -33,7 +33,7 @@
 ---@field log? lunasip.LogConfig
 ---@field dns? lunasip.DnsConfig
 ---@field tcp? { idle_timeout?: number }
----@field tls? table { cert =, key =, ca =, verify = true }
+---@field tls? table { cert =, key =, ca =, verify = true, verify_client = false (true: require a client certificate signed by ca), min_version = "1.2" }
 ---@field websocket? { max_frame?: integer, origins?: string[] } WebSocket listeners (see README)
 ---@field units? table<string, table> each key a unit to load (tm, dispatcher, registrar, auth), its value the unit's parameters
 

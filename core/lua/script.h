@@ -30,6 +30,7 @@ struct tls_settings;
 struct script_tls {
     char *cert, *key, *ca;      /* NULL when absent */
     int verify;                 /* default true */
+    int verify_client;          /* require a client certificate signed by ca (default false) */
     int min_version;            /* OpenSSL version number, 0: the default (TLS 1.2) */
     int set;                    /* the table was given */
 };

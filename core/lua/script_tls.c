@@ -40,7 +40,8 @@ int script_read_tls(lua_State *L, const char *what, const char *script_path, str
                     size_t errlen)
 {
     if (!lua_istable(L, -1)) {
-        snprintf(err, errlen, "%s must be a table { cert = , key = , ca = , verify = , min_version = }", what);
+        snprintf(err, errlen, "%s must be a table { cert = , key = , ca = , verify = , verify_client = , min_version = }",
+                 what);
         return -1;
     }
     tls->set = 1;
@@ -55,6 +56,17 @@ int script_read_tls(lua_State *L, const char *what, const char *script_path, str
     lua_pop(L, 1);
     if (t != LUA_TNIL && t != LUA_TBOOLEAN) {
         snprintf(err, errlen, "%s.verify must be true or false", what);
+        return -1;
+    }
+    t = lua_getfield(L, -1, "verify_client");
+    tls->verify_client = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (t != LUA_TNIL && t != LUA_TBOOLEAN) {
+        snprintf(err, errlen, "%s.verify_client must be true or false", what);
+        return -1;
+    }
+    if (tls->verify_client && !tls->ca) {
+        snprintf(err, errlen, "%s.verify_client needs ca (the CA that signs client certificates)", what);
         return -1;
     }
     t = lua_getfield(L, -1, "min_version");
@@ -80,7 +92,7 @@ void script_tls_free(struct script_tls *tls)
 
 void script_tls_settings(const struct script_tls *tls, struct tls_settings *out)
 {
-    *out = (struct tls_settings){ tls->cert, tls->key, tls->ca, tls->verify, tls->min_version };
+    *out = (struct tls_settings){ tls->cert, tls->key, tls->ca, tls->verify, tls->min_version, tls->verify_client };
 }
 
 int script_read_websocket(struct script *s, lua_State *L, char *err, size_t errlen)

@@ -66,11 +66,11 @@ SSL_CTX *tls_ctx_new(int server, const struct tls_settings *s, char *err, size_t
         snprintf(err, errlen, "ca %s: %s", s->ca ? s->ca : "(system store)", ssl_errors(why, sizeof why));
         goto fail;
     }
-    if (server && s->ca && s->verify) {
+    if (server && s->ca && (s->verify || s->verify_client)) {
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(s->ca);
         if (names)
             SSL_CTX_set_client_CA_list(ctx, names);
-        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (s->verify_client ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
     } else if (!server) {
         SSL_CTX_set_verify(ctx, s->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
     }

@@ -15,14 +15,16 @@ struct tls_settings {
     const char *ca;         /* PEM file of trusted CAs; NULL: the system store */
     int verify;             /* check the peer's certificate (servers: always; clients: when sent) */
     int min_version;        /* TLS1_2_VERSION by default */
+    int verify_client;      /* servers: refuse a client without a certificate that ca signed */
 };
-#define TLS_SETTINGS_DEFAULT { NULL, NULL, NULL, 1, 0 }
+#define TLS_SETTINGS_DEFAULT { NULL, NULL, NULL, 1, 0, 0 }
 
 /* "1.0", "1.1", "1.2", "1.3" to an OpenSSL version number; 0 when unknown. */
 int tls_version_parse(const char *s);
 
 /* A new context. server: needs cert and key, asks clients for a certificate when verify and
- * ca are set (a client without one is still accepted). Client: verifies servers against ca or
+ * ca are set (a client without one is still accepted, unless verify_client: then it must send
+ * one that ca signed). Client: verifies servers against ca or
  * the system store when verify, presents cert/key when set. NULL with the reason in err. */
 SSL_CTX *tls_ctx_new(int server, const struct tls_settings *s, char *err, size_t errlen);
 
