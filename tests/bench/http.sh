@@ -8,9 +8,11 @@
 # kamailio-http.cfg + kamailio-http.lua, one TCP worker). Servers: "lunasip", "kamailio-tlsf"
 # (Kamailio with -x tlsf, the reference) and "kamailio-qm" (its packaged default allocator).
 # wrk (Debian package wrk) runs BENCH_HTTP_SECS seconds against each with BENCH_HTTP_CONNS
-# keep-alive connections; the server is pinned to CPU BENCH_PROXY_CPU, wrk to BENCH_SIPP_CPU
-# (the CPUs run.sh uses). Prints requests/s, p99 latency, the server's CPU time per request
-# and the ratios against kamailio-tlsf.
+# keep-alive connections to BENCH_HTTP_PATH (not "/": lunasip serves its status page there);
+# the server is pinned to CPU BENCH_PROXY_CPU, wrk to BENCH_SIPP_CPU (the CPUs run.sh uses).
+# Prints requests/s, p99 latency, the server's CPU time per request, its system calls per
+# request (a further BENCH_SYSCALL_SECS run under `perf stat -e raw_syscalls:sys_enter`, when
+# perf works here) and the ratios against kamailio-tlsf.
 #
 # BENCH_MODE=callgrind: each server runs under valgrind --tool=callgrind (Kamailio with all its
 # processes) twice, answering BENCH_CG_REQS_1 then BENCH_CG_REQS_2 requests on one keep-alive
@@ -24,6 +26,8 @@
 #   BENCH_HTTP_SECS    seconds of load per server          (default: 5)
 #   BENCH_HTTP_CONNS   wrk connections                     (default: 50)
 #   BENCH_HTTP_PORT    HTTP port of the server             (default: 8090)
+#   BENCH_HTTP_PATH    the path wrk asks for               (default: /bench)
+#   BENCH_SYSCALL_SECS seconds of the system call count run (default: 3; 0: none)
 #   BENCH_PROXY_CPU / BENCH_SIPP_CPU                       (default: 1 / 0)
 #   BENCH_OUT          work dir for logs                   (default: a new mktemp -d dir)
 #   BENCH_NO_INSTALL=1 never apt-get install missing packages
@@ -43,6 +47,8 @@ BENCH_CG_REQS_2="${BENCH_CG_REQS_2:-5000}"
 BENCH_HTTP_SECS="${BENCH_HTTP_SECS:-5}"
 BENCH_HTTP_CONNS="${BENCH_HTTP_CONNS:-50}"
 BENCH_HTTP_PORT="${BENCH_HTTP_PORT:-8090}"
+BENCH_HTTP_PATH="${BENCH_HTTP_PATH:-/bench}"
+BENCH_SYSCALL_SECS="${BENCH_SYSCALL_SECS:-3}"
 BENCH_SIP_PORT="${BENCH_SIP_PORT:-5071}"   # lunasip needs a SIP listener too; nothing is sent to it
 BENCH_PROXY_CPU="${BENCH_PROXY_CPU:-1}"
 BENCH_SIPP_CPU="${BENCH_SIPP_CPU:-0}"
@@ -205,7 +211,7 @@ LUA
             out="$BENCH_OUT/$srv-cg$pass.wrk"
             rm -f "$out.done"
             BENCH_WRK_REQS=$reqs BENCH_WRK_DONE="$out.done" taskset -c "$BENCH_SIPP_CPU" \
-                wrk -t1 -c1 -d600s -s "$BENCH_OUT/stop-after.lua" "http://$ADDR:$BENCH_HTTP_PORT/" >"$out" 2>&1 &
+                wrk -t1 -c1 -d600s -s "$BENCH_OUT/stop-after.lua" "http://$ADDR:$BENCH_HTTP_PORT$BENCH_HTTP_PATH" >"$out" 2>&1 &
             wrk_pid=$!
             while kill -0 "$wrk_pid" 2>/dev/null && [ ! -s "$out.done" ]; do sleep 0.2; done
             kill -INT "$wrk_pid" 2>/dev/null
@@ -231,7 +237,7 @@ LUA
     exit 0
 fi
 
-declare -A RPS P99 CPUUS
+declare -A RPS P99 CPUUS SYSC
 for srv in $BENCH_SERVERS; do
     declare -F "start_$srv" >/dev/null || die "unknown server '$srv'"
     port_busy "$BENCH_HTTP_PORT" && { log "port $BENCH_HTTP_PORT busy: $srv skipped"; continue; }
@@ -240,7 +246,7 @@ for srv in $BENCH_SERVERS; do
     out="$BENCH_OUT/$srv.wrk"
     c0=$(cpu_ticks "${SERVER_PIDS[@]}")
     taskset -c "$BENCH_SIPP_CPU" wrk -t1 -c"$BENCH_HTTP_CONNS" -d"${BENCH_HTTP_SECS}s" --latency \
-        "http://$ADDR:$BENCH_HTTP_PORT/" >"$out" 2>&1 || log "wrk failed for $srv (see $out)"
+        "http://$ADDR:$BENCH_HTTP_PORT$BENCH_HTTP_PATH" >"$out" 2>&1 || log "wrk failed for $srv (see $out)"
     c1=$(cpu_ticks "${SERVER_PIDS[@]}")
     RPS[$srv]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
     P99[$srv]=$(p99_ms "$out")
@@ -248,18 +254,33 @@ for srv in $BENCH_SERVERS; do
     CPUUS[$srv]=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="${n:-0}" 'BEGIN{ if (n>0) printf "%.1f", t/hz*1e6/n; else print "NA" }')
     errs=$(awk '/Non-2xx|Socket errors/' "$out")
     [ -n "$errs" ] && log "$srv: $errs"
+    if [ "$BENCH_SYSCALL_SECS" != 0 ] && command -v perf >/dev/null 2>&1; then
+        # the same load again, counting the server's system calls (all its processes)
+        pids=$(IFS=,; echo "${SERVER_PIDS[*]}")
+        perf stat -e raw_syscalls:sys_enter -x, -p "$pids" -o "$BENCH_OUT/$srv.perf" -- \
+            sleep "$((BENCH_SYSCALL_SECS + 1))" >/dev/null 2>&1 &
+        perf_pid=$!
+        sleep 0.3
+        taskset -c "$BENCH_SIPP_CPU" wrk -t1 -c"$BENCH_HTTP_CONNS" -d"${BENCH_SYSCALL_SECS}s" \
+            "http://$ADDR:$BENCH_HTTP_PORT$BENCH_HTTP_PATH" >"$out.sys" 2>&1
+        wait "$perf_pid"
+        calls=$(awk -F, '/raw_syscalls/ {print $1}' "$BENCH_OUT/$srv.perf" 2>/dev/null)
+        n=$(awk '/requests in/ {print $1}' "$out.sys")
+        SYSC[$srv]=$(awk -v c="${calls:-0}" -v n="${n:-0}" 'BEGIN{ if (c>0 && n>0) printf "%.2f", c/n; else print "NA" }')
+    fi
     cleanup
 done
 
 echo
-printf '%-28s %-14s %-10s %-18s\n' server requests/s p99_ms "CPU us/request"
+printf '%-28s %-14s %-10s %-18s %-18s\n' server requests/s p99_ms "CPU us/request" "syscalls/request"
 for srv in $BENCH_SERVERS; do
-    printf '%-28s %-14s %-10s %-18s\n' "$srv" "${RPS[$srv]:-NA}" "${P99[$srv]:-NA}" "${CPUUS[$srv]:-NA}"
+    printf '%-28s %-14s %-10s %-18s %-18s\n' "$srv" "${RPS[$srv]:-NA}" "${P99[$srv]:-NA}" "${CPUUS[$srv]:-NA}" "${SYSC[$srv]:-NA}"
 done
 for ref in kamailio-tlsf kamailio-qm; do
     if [ -n "${RPS[lunasip]:-}" ] && [ -n "${RPS[$ref]:-}" ]; then
-        printf '%-28s %-14s %-10s %-18s\n' "lunasip/$ref" "$(ratio "${RPS[lunasip]}" "${RPS[$ref]}")" \
-            "$(ratio "${P99[lunasip]}" "${P99[$ref]}")" "$(ratio "${CPUUS[lunasip]}" "${CPUUS[$ref]}")"
+        printf '%-28s %-14s %-10s %-18s %-18s\n' "lunasip/$ref" "$(ratio "${RPS[lunasip]}" "${RPS[$ref]}")" \
+            "$(ratio "${P99[lunasip]}" "${P99[$ref]}")" "$(ratio "${CPUUS[lunasip]}" "${CPUUS[$ref]}")" \
+            "$(ratio "${SYSC[lunasip]:-}" "${SYSC[$ref]:-}")"
     fi
 done
-echo "(wrk -t1 -c$BENCH_HTTP_CONNS -d${BENCH_HTTP_SECS}s, keep-alive; load average $(cut -d' ' -f1 /proc/loadavg); logs and wrk output in $BENCH_OUT)"
+echo "(wrk -t1 -c$BENCH_HTTP_CONNS -d${BENCH_HTTP_SECS}s $BENCH_HTTP_PATH, keep-alive; load average $(cut -d' ' -f1 /proc/loadavg); logs and wrk output in $BENCH_OUT)"
