@@ -24,7 +24,9 @@ struct coro {
     void *wait_data;
     int running;             /* inside lua_resume */
     int over;                /* past its CPU budget in this resume: every instruction raises */
-    struct timespec started; /* thread CPU time at the start of this resume */
+    struct timespec started; /* thread CPU time at the start of this resume (estimated at the
+                              * first budget check, tv_sec -1 before it) */
+    struct timespec resumed; /* CLOCK_MONOTONIC at the start of this resume */
     LIST_ENTRY(coro) link;   /* all live coroutines */
 };
 
@@ -127,11 +129,31 @@ struct coro *coro_check_wait(lua_State *L, const char *what)
     return c;
 }
 
-static long cpu_ms_since(const struct timespec *t0)
+static long ms_between(const struct timespec *t0, const struct timespec *t1)
+{
+    return (long)(t1->tv_sec - t0->tv_sec) * 1000 + (t1->tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* CPU milliseconds c used in this resume. The thread's CPU clock is a system call, so a resume
+ * does not read it (most routes end before the first check): the first check takes it and
+ * counts the time before it by the wall clock (a vDSO call at resume), which is never less. */
+static long cpu_ms_used(struct coro *c)
 {
     struct timespec now;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-    return (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+    if (c->started.tv_sec < 0) {
+        struct timespec wall;
+        clock_gettime(CLOCK_MONOTONIC, &wall);
+        long before = ms_between(&c->resumed, &wall);
+        c->started = now;
+        c->started.tv_sec -= before / 1000;
+        c->started.tv_nsec -= (before % 1000) * 1000000;
+        if (c->started.tv_nsec < 0) {
+            c->started.tv_sec--;
+            c->started.tv_nsec += 1000000000;
+        }
+    }
+    return ms_between(&c->started, &now);
 }
 
 /* Count hook of every route thread (threads made by coroutine.create inherit it). Past the
@@ -142,7 +164,7 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     struct coro *c = coro_of(L);
     if (!c || !c->running)
         return;
-    if (!c->over && cpu_ms_since(&c->started) < coro_budget_ms)
+    if (!c->over && cpu_ms_used(c) < coro_budget_ms)
         return;
     if (!c->over) {
         c->over = 1;
@@ -227,7 +249,8 @@ enum coro_status coro_resume(struct coro *c, lua_State *from, int nargs)
     c->wait_data = NULL;
     c->running = 1;
     c->over = 0;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c->started);
+    c->started.tv_sec = -1; /* read at the first budget check (cpu_ms_used) */
+    clock_gettime(CLOCK_MONOTONIC, &c->resumed);
     int enforced = script_mem_enforce(1);
     int rc = lua_resume(c->L, from, nargs, &nres);
     script_mem_enforce(enforced);
