@@ -2,14 +2,18 @@
 # The dispatcher's socket attribute (and msg.socket) picks the listener a request leaves from:
 # two UDP+TCP listeners (127.0.0.1:P1, 127.0.0.2:P2); raw peers check the packet's source and
 # our Via (and Record-Route) for stateless forwards, tm relays with their retransmissions, the
-# CANCEL and the ACK of a 487, TCP, and the dispatcher's OPTIONS probes. A socket that is not
-# one of our listeners skips its line (file:line), or refuses the list with strict = true.
+# CANCEL and the ACK of a 487, TCP, TLS, tm.request{socket=} and the dispatcher's OPTIONS probes.
+# A socket that is not one of our listeners skips its line (file:line), or refuses the list
+# with strict = true; lunasip -c (no listeners) checks the form only.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/certs.sh"
 need_tm
 
 free_port P1; free_port P2; free_port U1; free_port U2; free_port U3; free_port U5; free_port U6
+free_port S1; free_port S2; free_port UT; free_port U7
 A1=127.0.0.1 A2=127.0.0.2
-export DS_LIST=$T/ds.list
+make_certs "$T/certs"
+export DS_LIST=$T/ds.list TLS_DIR=$T/certs
 cat >"$DS_LIST" <<LIST
 1 sip:127.0.0.1:$U1 0 0 socket=udp:$A2:$P2
 2 sip:127.0.0.1:$U2 0 0 socket=udp:$A1:$P1
@@ -17,8 +21,9 @@ cat >"$DS_LIST" <<LIST
 4 sip:127.0.0.1:$U3 0 0 socket=udp:10.9.9.9:5060
 5 sip:127.0.0.1:$U5 8 0 socket=udp:$A2:$P2
 6 sip:127.0.0.1:$U6 0 0 socket=udp:$A2:$P2
+7 sip:127.0.0.1:$UT;transport=tls 0 0 socket=tls:$A2:$S2
 LIST
-LISTEN=(-l "udp:$A1:$P1" -l "tcp:$A1:$P1" -l "udp:$A2:$P2" -l "tcp:$A2:$P2")
+LISTEN=(-l "udp:$A1:$P1" -l "tcp:$A1:$P1" -l "udp:$A2:$P2" -l "tcp:$A2:$P2" -l "tls:$A1:$S1" -l "tls:$A2:$S2")
 start_server "$SCRIPT_DIR/send_socket.lua" "${LISTEN[@]}"
 assert_log "ds.list:4: socket 'udp:10.9.9.9:5060' is not one of our listeners; line skipped" "the unknown socket warning"
 
@@ -68,6 +73,24 @@ listen tcp "$U3" "$T/u3.txt"
 sip_request OPTIONS "sip:x@127.0.0.1:$U3;transport=tcp" "X-Set: 3" | expect_status udp "$P1" 200 "tm relay over TCP to set 3"
 _wait_pid "$LPID" 10
 check "$T/u3.txt" "TCP" "$A2:[0-9]+" "SIP/2.0/TCP $A2:$P2;"
+
+# 4b. TLS (set 7, socket tls:A2:S2): the same, with the peer's certificate checked.
+python3 "$IT_DIR/lib/tls_peer.py" --peer --port "$UT" --cert "$T/certs/peer.pem" --key "$T/certs/peer.key" \
+    --timeout 8 >"$T/ut.txt" &
+LPID=$!
+_PIDS+=("$LPID")
+wait_bound tcp "$UT" 5 || fail "the TLS peer did not bind"
+sip_request OPTIONS "sip:x@127.0.0.1:$UT;transport=tls" "X-Set: 7" | expect_status udp "$P1" 200 "tm relay over TLS to set 7"
+_wait_pid "$LPID" 10
+check "$T/ut.txt" "TLS" "$A2:[0-9]+" "SIP/2.0/TLS $A2:$S2;"
+
+# 4c. tm.request{socket=}: a local request leaves from that listener and names it in From.
+listen udp "$U7" "$T/u7.txt"
+sip_request OPTIONS "sip:x@127.0.0.1:$P1" "X-Uac: sip:127.0.0.1:$U7" "X-Uac-Socket: udp:$A2:$P2" |
+    expect_status udp "$P1" 200 "tm.request with socket"
+_wait_pid "$LPID" 10
+check "$T/u7.txt" "tm.request{socket=}" "$A2:$P2" "SIP/2.0/UDP $A2:$P2;"
+grep -qi "^From: <sip:lunasip@$A2:$P2>" "$T/u7.txt" || fail "tm.request's From does not name the socket: $(cat "$T/u7.txt")"
 
 # 5. msg.socket from the route, read back; a socket that is not ours is a route error (500).
 out=$(sip_request OPTIONS "sip:x@127.0.0.1:$U1" "X-Socket: udp:$A2:$P2" "X-Report: 1" | sip_send_raw udp "$P1")
@@ -140,7 +163,14 @@ grep -q '^OPTIONS sip:127.0.0.1:'"$U5"' SIP/2.0' "$T/u5.txt" || fail "the probe 
 server_alive
 stop_server
 
-# 8. strict = true: the unknown socket refuses the list (start-up fails, naming file:line).
+# 8. lunasip -c opens no listeners: the unknown socket passes, a malformed one does not.
+out=$("$LUNASIP_BIN" -c -f "$SCRIPT_DIR/send_socket.lua" -U "$LUNASIP_UNITS" 2>&1) || fail "-c with the list: $out"
+printf '1 sip:127.0.0.1:5 0 0 socket=udp:not-an-ip:5060\n' >"$T/bad.list"
+out=$(DS_STRICT=1 DS_LIST=$T/bad.list "$LUNASIP_BIN" -c -f "$SCRIPT_DIR/send_socket.lua" -U "$LUNASIP_UNITS" 2>&1); rc=$?
+[ $rc -eq 1 ] && [[ $out == *"bad.list:1: bad socket: udp:not-an-ip:5060: not a numeric"* ]] ||
+    fail "-c with a malformed socket: rc=$rc: $out"
+
+# 9. strict = true: the unknown socket refuses the list (start-up fails, naming file:line).
 out=$(DS_STRICT=1 timeout 10 "$LUNASIP_BIN" -f "$SCRIPT_DIR/send_socket.lua" -U "$LUNASIP_UNITS" "${LISTEN[@]}" 2>&1); rc=$?
 [ $rc -eq 1 ] && [[ $out == *"ds.list:4: socket 'udp:10.9.9.9:5060' is not one of our listeners (strict = true"* ]] ||
     fail "strict with an unknown socket: rc=$rc: $out"

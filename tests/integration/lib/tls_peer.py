@@ -6,7 +6,8 @@
 Listens on 127.0.0.1:P with TLS, answers every request with 200 (copying
 Via/From/To/Call-ID/CSeq) on the connection it came on, and prints for each
 request 'CONN n SNI name' (n counts accepted connections, name is the server name
-the client asked for, '-' for none) then the request and a line '----'.
+the client asked for, '-' for none) then the request and a line '----'. --peer: a line
+'PEER ip:port' (the connection's source) before each 'CONN'.
 --ca: ask the client for a certificate and check it. --contact URI: a UAS in a dialog, the
 200 also carries a To tag, the request's Record-Route lines and Contact: <URI>. Exits 0 after --count
 requests, 1 when --timeout seconds pass first.
@@ -42,6 +43,7 @@ def main():
     p.add_argument("--timeout", type=float, default=10.0)
     p.add_argument("--count", type=int, default=1)
     p.add_argument("--contact")
+    p.add_argument("--peer", action="store_true")
     a = p.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
@@ -68,7 +70,7 @@ def main():
         r, _, _ = select.select([ls] + list(conns), [], [], left)
         for s in r:
             if s is ls:
-                raw, _ = ls.accept()
+                raw, peer = ls.accept()
                 raw.settimeout(3)
                 try:
                     t = ctx.wrap_socket(raw, server_side=True)
@@ -76,7 +78,7 @@ def main():
                     print("HANDSHAKEFAIL %s" % e, flush=True)
                     raw.close()
                     continue
-                conns[t] = [len(conns) + 1, snis.get(id(t), "-"), b""]
+                conns[t] = [len(conns) + 1, snis.get(id(t), "-"), b"", peer]
                 continue
             try:
                 chunk = s.recv(65536)
@@ -91,6 +93,8 @@ def main():
                 if re.match(rb"SIP/2\.0 ", m):
                     continue
                 seen += 1
+                if a.peer:
+                    print("PEER %s:%d" % st[3][:2])
                 print("CONN %d SNI %s" % (st[0], st[1]))
                 emit(m)
                 if not m.startswith(b"ACK "):
