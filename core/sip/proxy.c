@@ -20,6 +20,7 @@
 struct send_job {
     enum sip_proto proto;
     uint64_t conn_id;
+    const struct listener *lst; /* buf: our listener to send from, or NULL */
     struct sip_msg *msg; /* request to forward, or NULL when buf is ready */
     proxy_sent_fn cb;    /* request sends: told the outcome, or NULL */
     void *arg;
@@ -67,10 +68,12 @@ static void socket_mismatch(const struct listener *want, const struct listener *
  * to job->cb only when this was the last target to try (RFC 3263 failover tries the next one). */
 static int send_ready(struct send_job *job, const struct sip_addr *dst, int last)
 {
-    if (!job->msg)
-        return transport_send_named(dst, job->conn_id, job->name, job->buf, job->len); /* counts its own errors */
-    struct sip_msg *msg = job->msg;
     struct sip_addr to = *dst; /* with msg.socket: sent (and resent by tm) from that listener */
+    if (!job->msg) {
+        to.lst = job->lst;
+        return transport_send_named(&to, job->conn_id, job->name, job->buf, job->len); /* counts its own errors */
+    }
+    struct sip_msg *msg = job->msg;
     to.lst = msg->socket;
     const struct listener *lst = transport_send_listener(&to);
     if (msg->socket && (!lst || !transport_addr_equal(&lst->sa, &msg->socket->sa)))
@@ -167,11 +170,18 @@ static void send_resolved(int err, const struct sockaddr_storage *sa, socklen_t 
 
 int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t conn_id, const char *buf, size_t len)
 {
+    return proxy_send_from(NULL, host, port, proto, conn_id, buf, len);
+}
+
+int proxy_send_from(const struct listener *lst, const char *host, int port, enum sip_proto proto, uint64_t conn_id,
+                    const char *buf, size_t len)
+{
     struct send_job *job = calloc(1, sizeof *job + len);
     if (!job)
         return -1;
     job->proto = proto;
     job->conn_id = conn_id;
+    job->lst = lst;
     str_copy(job->name, sizeof job->name, host);
     job->len = len;
     if (len)
@@ -417,9 +427,11 @@ int proxy_send_reply(const struct sip_msg *req, const char *buf, size_t len)
         rc = transport_send(&req->src.addr, req->src.conn_id, buf, len); /* the connection it came on */
     } else if (req->src.lst && sipmsg_top_via(req, &via) == 0 &&
                via_reply_target(&via, host, sizeof host, &port, &proto) == 0) {
-        rc = proxy_send_to(host, port, req->src.addr.proto, 0, buf, len); /* received/rport from the packet */
+        rc = proxy_send_from(req->src.lst, host, port, req->src.addr.proto, 0, buf, len); /* received/rport */
     } else if (req->src.lst) {
-        rc = transport_send(&req->src.addr, 0, buf, len); /* no usable Via: the packet's source */
+        struct sip_addr to = req->src.addr; /* no usable Via: the packet's source */
+        to.lst = req->src.lst;
+        rc = transport_send(&to, 0, buf, len);
     } else if (sipmsg_top_via(req, &via) == 0 && via_reply_target(&via, host, sizeof host, &port, &proto) == 0) {
         rc = proxy_send_to(host, port, proto, 0, buf, len);
     } else {

@@ -42,7 +42,8 @@ char *proxy_build_reply(const struct sip_msg *req, int code, const char *reason,
                         const char *body, size_t blen, size_t *len);
 
 /* Send reply bytes for req where RFC 3261 §18.2.2 and RFC 3581 say: the connection req came on
- * for TCP, else the top Via's received/rport (set from the packet). Returns 0 or -1. */
+ * for TCP, else the top Via's received/rport (set from the packet), from the listener req came
+ * in on. Returns 0 or -1. */
 int proxy_send_reply(const struct sip_msg *req, const char *buf, size_t len);
 
 /* Reply to req (see proxy_build_reply), through a unit that keeps its transaction (the units'
@@ -56,6 +57,10 @@ const char *proxy_reason(int code);
 /* Send len bytes to host:port over proto (conn_id: TCP connection to prefer, or 0).
  * host may need resolving; buf is copied when it does. Returns 0 when under way, -1 otherwise. */
 int proxy_send_to(const char *host, int port, enum sip_proto proto, uint64_t conn_id, const char *buf, size_t len);
+/* The same from our listener lst (NULL: the transport's choice, see transport_send_listener):
+ * replies leave from the listener their request came in on. */
+int proxy_send_from(const struct listener *lst, const char *host, int port, enum sip_proto proto, uint64_t conn_id,
+                    const char *buf, size_t len);
 
 /* Max-Forwards handling for msg:max_forwards(): 0 when it arrived as 0, else the new value
  * (decremented, or 70 added when missing). Idempotent per message. */

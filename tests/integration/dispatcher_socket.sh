@@ -61,10 +61,14 @@ rr=$(grep -i '^Record-Route:' "$T/u1b.txt" | tr -d '\r')
 grep -q "sip:$A2:$P2;lr" <<<"$rr" && grep -q "sip:$A1:$P1;lr" <<<"$rr" ||
     fail "Record-Route does not name both listeners: $rr"
 
-# 3. Set 2 (socket P1): a request that came in on P2 leaves from P1.
+# 3. Set 2 (socket P1): a request that came in on P2 leaves from P1; the reply goes back from
+# P2, where the request came in (a local reply too).
 listen udp "$U2" "$T/u2.txt"
-out=$(sip_request OPTIONS "sip:x@127.0.0.1:$U2" "X-Set: 2" | sip_send_raw udp "$P2" --host "$A2")
+out=$(sip_request OPTIONS "sip:x@127.0.0.1:$U2" "X-Set: 2" | sip_send_raw udp "$P2" --host "$A2" --peer)
 [[ $(status_line "$out") == "SIP/2.0 200 "* ]] || fail "tm relay to set 2 (sent to $A2:$P2): $(status_line "$out")"
+[ "$(grep -m1 '^PEER ' <<<"$out")" = "PEER $A2:$P2" ] || fail "the relayed reply came from $(grep -m1 '^PEER ' <<<"$out")"
+out=$(sip_request OPTIONS "sip:x@127.0.0.1:$U2" "X-Report: 1" | sip_send_raw udp "$P2" --host "$A2" --peer)
+[ "$(grep -m1 '^PEER ' <<<"$out")" = "PEER $A2:$P2" ] || fail "the local reply came from $(grep -m1 '^PEER ' <<<"$out")"
 _wait_pid "$LPID" 10
 check "$T/u2.txt" "socket P1" "$A1:$P1" "SIP/2.0/UDP $A1:$P1;"
 

@@ -113,6 +113,7 @@ struct tm_tx {
     const char *up_host;          /* where replies go (Via received/rport), in strs */
     int up_port;
     enum sip_proto up_proto;
+    const struct listener *up_lst; /* the listener the request came in on: replies leave from it */
     struct tm_conn *up_conn;      /* the TCP connection the request came on, or NULL */
     unsigned g_ms;                /* timer G interval */
     struct event *g_ev;           /* timer G: negative final reply retransmissions (UDP), made when armed */

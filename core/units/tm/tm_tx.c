@@ -178,6 +178,7 @@ struct tm_tx *tm_tx_new(struct sip_msg *req, const char *key, unsigned idx)
     tx->key = key ? memcpy(p + mlen + hlen, key, klen) : NULL;
     tx->up_port = up_port;
     tx->up_proto = up_proto;
+    tx->up_lst = req->src.lst;
     if (!next_id)
         next_id = ((unsigned long long)time(NULL) << 20 ^ (unsigned long long)getpid() << 8) & 0xffffffffffULL;
     tx->id = ++next_id;
@@ -356,7 +357,7 @@ static int send_up(struct tm_tx *tx, const char *buf, size_t len)
 {
     if (PROTO_STREAM(tx->up_proto) && tx->up_conn)
         return transport_send(&tx->up_conn->addr, tx->up_conn->id, buf, len);
-    return proxy_send_to(tx->up_host, tx->up_port, tx->up_proto, 0, buf, len);
+    return proxy_send_from(tx->up_lst, tx->up_host, tx->up_port, tx->up_proto, 0, buf, len);
 }
 
 /* A final reply went upstream: wait for the ACK (negative INVITE replies, retransmitted by

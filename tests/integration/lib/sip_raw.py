@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Raw SIP peer for the integration tests: send bytes, print what comes back.
 
-  sip_raw.py send  --proto udp|tcp|tls --port P [--host H] [--timeout S] [--all]
+  sip_raw.py send  --proto udp|tcp|tls --port P [--host H] [--timeout S] [--all] [--peer]
                    [--until-close] [--hold S] [--ca F] [--cert F --key F] [--sni NAME] [FILE|-]
   sip_raw.py listen --proto udp|tcp --port P [--host H] [--timeout S] [--reply CODE] [--count N]
                    [--peer]
@@ -14,7 +14,8 @@ or when --timeout seconds pass without one. --all keeps reading until the
 timeout. --until-close (TCP) keeps reading until the server closes the
 connection and then prints 'CLOSED after N.N s'; on timeout it prints
 'OPEN after N.N s'. --hold S (TCP) waits S seconds after sending before reading.
-A send the kernel refuses prints 'SENDFAIL <reason>'.
+A send the kernel refuses prints 'SENDFAIL <reason>'. --peer (UDP): 'PEER <ip>:<port>', the
+source of the datagram, before each reply.
 tls: TCP with TLS, the server's certificate checked against --ca (for --sni, else for the
 address) when --ca is given; --cert/--key present a client certificate. A failed handshake
 prints 'TLSFAIL <reason>' and exits 2.
@@ -88,7 +89,9 @@ def do_send(a, data):
                 break
             s.settimeout(left)
             try:
-                msg, _ = s.recvfrom(70000)
+                msg, peer = s.recvfrom(70000)
+                if a.peer:
+                    print("PEER %s:%d" % peer[:2])
             except socket.timeout:
                 break
             except ConnectionRefusedError:
