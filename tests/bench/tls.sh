@@ -30,6 +30,7 @@ BENCH_CG_SECS_1=${BENCH_CG_SECS_1:-4}
 BENCH_CG_SECS_2=${BENCH_CG_SECS_2:-12}
 BENCH_PROXY_CPU=${BENCH_PROXY_CPU:-1}
 BENCH_LOAD_CPU=${BENCH_LOAD_CPU:-0}
+KAMAILIO_MEM_ARGS=${KAMAILIO_MEM_ARGS:--m 1024 -M 16}   # less shm: its tls module refuses connections near 2000 cps
 PORT=${BENCH_PROXY_PORT:-5270}
 TPORT=$((PORT + 1))
 UAS_PORT=${BENCH_UAS_PORT:-5290}
@@ -110,7 +111,7 @@ start_server() {   # start_server NAME: sets PIDS
         wrap=$(cg_wrap --trace-children=yes)
         mkdir -p "$OUT/kamailio-rt"
         taskset -c "$BENCH_PROXY_CPU" $wrap kamailio -x "${1#kamailio-}" -f "$HERE/kamailio-tls.cfg" -DD -E \
-            -m 256 -M 16 -Y "$OUT/kamailio-rt" -P "$OUT/kamailio.pid" -L "$KAM_MPATH" \
+            $KAMAILIO_MEM_ARGS -Y "$OUT/kamailio-rt" -P "$OUT/kamailio.pid" -L "$KAM_MPATH" \
             -A "TLS_CFG=\"$OUT/kamailio-tls-module.cfg\"" -A "KEMI_SCRIPT=\"$HERE/kamailio-stateful.lua\"" \
             -l "udp:127.0.0.1:$PORT" -l "tls:127.0.0.1:$TPORT" >"$OUT/$1.log" 2>&1 &
         MAIN=$! ;;

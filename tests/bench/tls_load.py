@@ -61,6 +61,10 @@ class Conn:
 
     def request(self, text, cid, meth):
         f = asyncio.get_running_loop().create_future() if meth != "ACK" else None
+        if self.w.is_closing():  # the server closed this connection: the call fails
+            if f:
+                f.set_exception(ConnectionError("closed"))
+            return f
         if f:
             self.waiting[(cid, meth)] = f
         self.w.write(text.encode())
