@@ -16,7 +16,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$o
     -days 2 -subj /CN=localhost 2>/dev/null
 cat >"$out/ws.lua" <<LUA
 config = { tls = { cert = "cert.pem", key = "key.pem" }, log = { level = "warn" },
-           tcp = { idle_timeout = 600 } }
+           tcp = { idle_timeout = 600, max_connections = $((N + 100)) } }
 function on_request(msg) return msg:reply(200) end
 LUA
 "$LUNASIP" -f "$out/ws.lua" -l udp:127.0.0.1:5190 -l ws:127.0.0.1:5191 -l wss:127.0.0.1:5192 >"$out/server.log" 2>&1 &
