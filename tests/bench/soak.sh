@@ -115,6 +115,15 @@ csv_failures() {
               print (s == "" ? "-" : s) }' "$1"
 }
 
+# heap_in_use LOG: bytes malloc holds for the server (all arenas and mmap), from glibc's
+# malloc_stats() called through gdb (it prints to the server's stderr, LOG); NA without gdb.
+heap_in_use() {
+    command -v gdb >/dev/null || { echo NA; return; }
+    gdb -p "$SERVER" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1
+    sleep 0.2
+    grep 'in use bytes' "$1" | tail -n 1 | awk '{ print $NF }'
+}
+
 SERVER=
 start_server() {  # start_server TAG: lunasip on UDP and TCP PROXY_PORT, HTTP on HTTP_PORT
     for p in "$PROXY_PORT" "$HTTP_PORT"; do port_busy "$p" && die "port $p is busy"; done
@@ -211,7 +220,7 @@ out "Load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)."
 # ---------------------------------------------------------------------------------------------
 case_loss() {
     local d="$SOAK_OUT/loss-direct" run dir ok fail uok ufail retr active rss hwm
-    local -a DIRECT RUN_OK RUN_FAIL RUN_UOK RUN_UFAIL RUN_ACTIVE RUN_RSS RUN_HWM RUN_NOTE
+    local -a DIRECT RUN_OK RUN_FAIL RUN_UOK RUN_UFAIL RUN_ACTIVE RUN_RSS RUN_HWM RUN_NOTE RUN_HEAP
     local sc_uac=(-sf "$SIPP_SC/tm_uac_loss.xml" -key tp udp -lost 5) sc_uas=(-sf "$HERE/soak_uas.xml" -lost 5)
     mkdir -p "$d"
     log "loss: $LOSS_CALLS calls at $LOSS_RATE cps, 5 % loss on both sides, sipp to sipp direct"
@@ -232,9 +241,10 @@ case_loss() {
         active=$(wait_active_zero 90)
         rss=$(kb VmRSS "$SERVER")
         hwm=$(kb VmHWM "$SERVER")
+        RUN_HEAP[$run]=$(heap_in_use "$SOAK_OUT/server-loss.log")
         RUN_OK[$run]=$ok RUN_FAIL[$run]=$fail RUN_UOK[$run]=$uok RUN_UFAIL[$run]=$ufail
         RUN_ACTIVE[$run]=$active RUN_RSS[$run]=$rss RUN_HWM[$run]=$hwm RUN_NOTE[$run]=$(csv_failures "$dir/uac.csv")
-        log "loss: run $run: uac ok $ok failed $fail (${RUN_NOTE[$run]}), uas ok $uok; transactions alive $active; RSS $rss kB (peak $hwm kB)"
+        log "loss: run $run: uac ok $ok failed $fail (${RUN_NOTE[$run]}), uas ok $uok; transactions alive $active; RSS $rss kB (peak $hwm kB); heap in use ${RUN_HEAP[$run]} bytes"
     done
     local states; states=$(metric lunasip_lua_states)
     stop_server
@@ -248,15 +258,17 @@ case_loss() {
     out ""
     out "## Loss: $LOSS_CALLS calls at $LOSS_RATE cps, sipp \`-lost 5\` on the UAC and the UAS: $(verdict $pass)"
     out ""
-    out "| run | calls completed (UAC) | failed (UAC) | UAC failure kinds | completed (UAS) | live transactions after | proxy RSS after (kB) | proxy peak RSS (kB) |"
-    out "|---|---|---|---|---|---|---|---|"
-    out "| sipp to sipp direct | ${DIRECT[0]} | ${DIRECT[1]} | $(csv_failures "$d/uac.csv") | ${DIRECT[2]} | | | |"
+    out "| run | calls completed (UAC) | failed (UAC) | UAC failure kinds | completed (UAS) | live transactions after | proxy RSS after (kB) | proxy peak RSS (kB) | proxy heap in use after (bytes) |"
+    out "|---|---|---|---|---|---|---|---|---|"
+    out "| sipp to sipp direct | ${DIRECT[0]} | ${DIRECT[1]} | $(csv_failures "$d/uac.csv") | ${DIRECT[2]} | | | | |"
     for run in 1 2; do
-        out "| through lunasip, run $run | ${RUN_OK[$run]} | ${RUN_FAIL[$run]} | ${RUN_NOTE[$run]} | ${RUN_UOK[$run]} | ${RUN_ACTIVE[$run]} | ${RUN_RSS[$run]} | ${RUN_HWM[$run]} |"
+        out "| through lunasip, run $run | ${RUN_OK[$run]} | ${RUN_FAIL[$run]} | ${RUN_NOTE[$run]} | ${RUN_UOK[$run]} | ${RUN_ACTIVE[$run]} | ${RUN_RSS[$run]} | ${RUN_HWM[$run]} | ${RUN_HEAP[$run]} |"
     done
     out ""
     out "Passes when each proxied run completes at least the direct run's calls less $LOSS_SLACK, the live"
     out "transactions are 0 after each run, and RSS after run 2 is not above RSS after run 1. Lua states: $states."
+    out "Heap in use: what malloc holds for the server (glibc malloc_stats through gdb); RSS keeps the pages"
+    out "of each run's peak (freed memory stays with the process), so it moves with that peak."
 }
 
 # ---------------------------------------------------------------------------------------------
