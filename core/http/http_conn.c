@@ -64,6 +64,7 @@ struct http_conn {
     enum conn_phase phase;
     int depth;                      /* our callbacks on the stack: closing waits for 0 */
     unsigned busy : 1;              /* req dispatched, its answer not finished */
+    unsigned answered : 1;          /* a request was answered on it: idle means kept alive */
     unsigned close_after : 1;       /* close once the output is written */
     unsigned refused : 1;           /* over the cap: closed at the next turn of the loop */
     unsigned dead : 1;              /* closed while a callback ran: freed when it returns */
@@ -357,6 +358,7 @@ void http_reply_end(struct http_request *req, const char *ctype, const void *bod
     if (!bodiless && !req->head && len)
         out_add(c, body, len);
     c->busy = 0;
+    c->answered = 1;
     req->on_close = NULL;
     if (c->depth)
         return; /* process() goes on with what else is buffered and writes it all at once */
@@ -647,14 +649,18 @@ static void accept_cb(struct evconnlistener *el, evutil_socket_t fd, struct sock
                                               : ((struct sockaddr_in *)sa)->sin_port);
     if (http_conn_open >= (unsigned)http_limits.max_connections) {
         /* Make room by closing the connection that has waited longest without a request being
-         * answered on it (idle keep-alive first, then slow senders); only when every one is
-         * busy is the new one refused. So slow clients cannot lock normal ones out. */
+         * answered on it (idle keep-alive first, then slow senders and new connections that sent
+         * nothing yet, oldest first); only when every one is busy is the new one refused. So slow
+         * clients cannot lock normal ones out: a client that just connected is not closed before
+         * the slow ones that came earlier. */
         struct http_conn *victim = NULL, *o;
-        LIST_FOREACH(o, &conns, link)
+        LIST_FOREACH(o, &conns, link) {
+            int kept = o->phase == PH_IDLE && o->answered;
             if (!o->refused && o->phase != PH_BUSY && o->phase != PH_BODY &&
-                (!victim || (o->phase == PH_IDLE) > (victim->phase == PH_IDLE) ||
-                 ((o->phase == PH_IDLE) == (victim->phase == PH_IDLE) && o->since_ms < victim->since_ms)))
+                (!victim || kept > (victim->phase == PH_IDLE && victim->answered) ||
+                 (kept == (victim->phase == PH_IDLE && victim->answered) && o->since_ms < victim->since_ms)))
                 victim = o;
+        }
         http_conn_refused++;
         if (time(NULL) != refused_logged) { /* at most once a second */
             refused_logged = time(NULL);
