@@ -19,7 +19,7 @@
 #   slow    SOAK_SLOW_HTTP (500) slow HTTP clients (headers one byte every 2 s, never finished)
 #           and SOAK_HALF_OPEN (1000) half-open SIP TCP connections (a request started, never
 #           finished) held for SOAK_HOLD_SECS (60) s (soak_slow.py; a connection the server
-#           closes is opened again). Meanwhile every 3 s a normal client must get /health and
+#           closes is opened again 0.5 s later). Meanwhile every 3 s a normal client must get /health (3 s at most) and
 #           a sipp call (UDP) through the proxy must complete; RSS must stay under
 #           SOAK_SLOW_RSS_MB (64) and come back within SOAK_SLOW_RSS_BACK_MB (8) of where it
 #           started once they are gone.
@@ -119,8 +119,10 @@ csv_failures() {
 # malloc_stats() called through gdb (it prints to the server's stderr, LOG); NA without gdb.
 heap_in_use() {
     command -v gdb >/dev/null || { echo NA; return; }
+    local n; n=$(grep -c 'in use bytes' "$1")
     gdb -p "$SERVER" -batch -ex 'call (void)malloc_stats()' >/dev/null 2>&1
     sleep 0.2
+    [ "$(grep -c 'in use bytes' "$1")" -gt "$n" ] || { echo NA; return; }
     grep 'in use bytes' "$1" | tail -n 1 | awk '{ print $NF }'
 }
 
@@ -346,10 +348,13 @@ case_slow() {
     sleep 3
     local -a opened_sip opened_http
     while kill -0 "$cl" 2>/dev/null && [ $(($(date +%s) - t0)) -lt $((HOLD_SECS - 2)) ]; do
-        if curl -s --max-time 3 "http://127.0.0.1:$HTTP_PORT/health" | grep -q .; then
+        local h
+        h=$(curl -s -S --max-time 3 -o /dev/null -w '%{http_code} %{time_total}s' "http://127.0.0.1:$HTTP_PORT/health" 2>&1)
+        if [[ $h == 200\ * ]]; then
             health_ok=$((health_ok + 1))
         else
             health_fail=$((health_fail + 1))
+            echo "$(date +%T) /health: $h" >>"$dir/health_failures"
         fi
         i=$((calls_ok + calls_fail))
         mkdir -p "$dir/call$i"
@@ -397,6 +402,7 @@ case_slow() {
     out "| $health_ok / $health_fail | $calls_ok / $calls_fail | $rss0 | $rss_max | $hwm | $rss_after | $max_sip / $tcp_after | $max_http / $http_after | $refused_http / $refused_tcp |"
     out ""
     out "The clients (soak_slow.py; a connection the server closed was opened again 0.5 s later): \`$js\`."
+    [ -s "$dir/health_failures" ] && out "/health failures: $(tr '\n' ';' <"$dir/health_failures")"
     out "Passes when every /health and every call succeeded, peak RSS stayed under $SLOW_RSS_MB MB and RSS came back"
     out "within $SLOW_RSS_BACK_MB MB of where it started."
 }
