@@ -28,6 +28,9 @@
 #   BENCH_HTTP_PORT    HTTP port of the server             (default: 8090)
 #   BENCH_HTTP_PATH    the path wrk asks for               (default: /bench)
 #   BENCH_SYSCALL_SECS seconds of the system call count run (default: 3; 0: none)
+#   BENCH_HTTP_PACE_MS each connection waits this long between its requests (wrk's delay()),
+#                      so both servers get the same offered load below saturation and their
+#                      latency compares at equal load (default: unset, as fast as wrk can)
 #   BENCH_PROXY_CPU / BENCH_SIPP_CPU                       (default: 1 / 0)
 #   BENCH_OUT          work dir for logs                   (default: a new mktemp -d dir)
 #   BENCH_NO_INSTALL=1 never apt-get install missing packages
@@ -245,7 +248,12 @@ for srv in $BENCH_SERVERS; do
     log "$srv up (pids ${SERVER_PIDS[*]}, CPU $BENCH_PROXY_CPU); wrk on CPU $BENCH_SIPP_CPU"
     out="$BENCH_OUT/$srv.wrk"
     c0=$(cpu_ticks "${SERVER_PIDS[@]}")
-    taskset -c "$BENCH_SIPP_CPU" wrk -t1 -c"$BENCH_HTTP_CONNS" -d"${BENCH_HTTP_SECS}s" --latency \
+    pace=()
+    if [ -n "${BENCH_HTTP_PACE_MS:-}" ]; then
+        echo "function delay() return $BENCH_HTTP_PACE_MS end" >"$BENCH_OUT/pace.lua"
+        pace=(-s "$BENCH_OUT/pace.lua")
+    fi
+    taskset -c "$BENCH_SIPP_CPU" wrk -t1 -c"$BENCH_HTTP_CONNS" -d"${BENCH_HTTP_SECS}s" --latency "${pace[@]}" \
         "http://$ADDR:$BENCH_HTTP_PORT$BENCH_HTTP_PATH" >"$out" 2>&1 || log "wrk failed for $srv (see $out)"
     c1=$(cpu_ticks "${SERVER_PIDS[@]}")
     RPS[$srv]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
@@ -283,4 +291,4 @@ for ref in kamailio-tlsf kamailio-qm; do
             "$(ratio "${SYSC[lunasip]:-}" "${SYSC[$ref]:-}")"
     fi
 done
-echo "(wrk -t1 -c$BENCH_HTTP_CONNS -d${BENCH_HTTP_SECS}s $BENCH_HTTP_PATH, keep-alive; load average $(cut -d' ' -f1 /proc/loadavg); logs and wrk output in $BENCH_OUT)"
+echo "(wrk -t1 -c$BENCH_HTTP_CONNS -d${BENCH_HTTP_SECS}s $BENCH_HTTP_PATH${BENCH_HTTP_PACE_MS:+, paced ${BENCH_HTTP_PACE_MS} ms}, keep-alive; load average $(cut -d' ' -f1 /proc/loadavg); logs and wrk output in $BENCH_OUT)"
