@@ -311,7 +311,7 @@ static int msg_remove_header(lua_State *L)
 }
 
 /* One reply header line "Name: value\r\n" into b, checked like msg:append_header's. */
-static void add_line(lua_State *L, luaL_Buffer *b, const char *name, size_t nlen, const char *value, int *has_ct)
+static void add_line(lua_State *L, int acc, const char *name, size_t nlen, const char *value, int *has_ct)
 {
     char n[128], tmp[128];
     if (!nlen || nlen >= sizeof n || memchr(name, ':', nlen) || strpbrk(value, "\r\n"))
@@ -323,14 +323,14 @@ static void add_line(lua_State *L, luaL_Buffer *b, const char *name, size_t nlen
     const char *full = sipmsg_header_name(n, tmp, sizeof tmp);
     if (!strcmp(full, "Content-Type"))
         *has_ct = 1;
-    luaL_addstring(b, full);
-    luaL_addstring(b, ": ");
-    luaL_addstring(b, value);
-    luaL_addstring(b, "\r\n");
+    lua_pushfstring(L, "%s: %s\r\n", full, value);
+    lua_rawseti(L, acc, (lua_Integer)lua_rawlen(L, acc) + 1);
 }
 
-/* Reply headers given as {Name = value}, {"Name: value", ...} or "Name: value\r\n..." into b. */
-static void add_headers(lua_State *L, int idx, luaL_Buffer *b, int *has_ct)
+/* Reply headers given as {Name = value}, {"Name: value", ...} or "Name: value\r\n...", one
+ * line each appended to the array at acc. (Not straight into a luaL_Buffer: lua_next keeps a
+ * key and a value above it, and a buffer that grows then takes the value's slot for its box.) */
+static void add_headers(lua_State *L, int idx, int acc, int *has_ct)
 {
     if (lua_isnoneornil(L, idx))
         return;
@@ -350,7 +350,7 @@ static void add_headers(lua_State *L, int idx, luaL_Buffer *b, int *has_ct)
                 size_t nl = (size_t)(colon - s);
                 while (nl && (s[nl - 1] == ' ' || s[nl - 1] == '\t'))
                     nl--;
-                add_line(L, b, s, nl, v, has_ct);
+                add_line(L, acc, s, nl, v, has_ct);
             }
             s += l;
             s += strspn(s, "\r\n");
@@ -363,9 +363,9 @@ static void add_headers(lua_State *L, int idx, luaL_Buffer *b, int *has_ct)
         if (lua_type(L, -2) == LUA_TSTRING) {
             size_t nl;
             const char *n = lua_tolstring(L, -2, &nl);
-            add_line(L, b, n, nl, check_value(L, -1), has_ct);
+            add_line(L, acc, n, nl, check_value(L, -1), has_ct);
         } else {
-            add_headers(L, lua_gettop(L), b, has_ct);
+            add_headers(L, lua_gettop(L), acc, has_ct);
         }
         lua_pop(L, 1);
     }
@@ -387,10 +387,15 @@ static int msg_reply(lua_State *L)
         return luaL_error(L, "an ACK cannot be answered");
     if (msg->replied)
         return luaL_error(L, "this request already has a final reply");
-    luaL_Buffer b;
     int has_ct = 0;
+    lua_newtable(L); /* 6: the header lines */
+    add_headers(L, 4, 6, &has_ct);
+    luaL_Buffer b;
     luaL_buffinit(L, &b);
-    add_headers(L, 4, &b, &has_ct);
+    for (lua_Integer i = 1, n = (lua_Integer)lua_rawlen(L, 6); i <= n; i++) {
+        lua_rawgeti(L, 6, i);
+        luaL_addvalue(&b);
+    }
     if (blen && !has_ct)
         luaL_addstring(&b, "Content-Type: text/plain\r\n");
     luaL_pushresult(&b);
